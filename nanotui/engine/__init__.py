@@ -1,0 +1,1 @@
+"""The domain: no Textual import anywhere below this package (tests enforce it)."""

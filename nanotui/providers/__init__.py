@@ -1,0 +1,1 @@
+"""One module per wire protocol; each turns an SDK stream into engine stream events."""
