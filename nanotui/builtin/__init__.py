@@ -1,0 +1,1 @@
+"""Data shipped with nanotui: the default roster, the task ladder and the themes."""

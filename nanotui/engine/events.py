@@ -1,0 +1,100 @@
+"""The one stream of typed events: agent loop -> orchestrator -> (store, UI, headless runner).
+
+Every event carries the ``agent_id`` it belongs to and serialises with :meth:`to_dict`
+(the store keeps every event, enough to replay a pane).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from nanotui.engine.results import AgentResult
+from nanotui.engine.usage import Usage
+
+
+@dataclass(slots=True)
+class _Event:
+    kind: ClassVar[str] = ""
+    agent_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(slots=True)
+class AgentStarted(_Event):
+    kind: ClassVar[str] = "agent_started"
+    model: str = ""
+    display_name: str = ""
+    emulated_tools: bool = False
+
+
+@dataclass(slots=True)
+class TextDelta(_Event):
+    kind: ClassVar[str] = "text_delta"
+    text: str = ""
+
+
+@dataclass(slots=True)
+class ReasoningDelta(_Event):
+    kind: ClassVar[str] = "reasoning_delta"
+    text: str = ""
+
+
+@dataclass(slots=True)
+class ToolCallStarted(_Event):
+    kind: ClassVar[str] = "tool_call_started"
+    call_id: str = ""
+    name: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str = ""
+
+
+@dataclass(slots=True)
+class ToolCallFinished(_Event):
+    kind: ClassVar[str] = "tool_call_finished"
+    call_id: str = ""
+    name: str = ""
+    ok: bool = True
+    result: str = ""
+    result_size: int = 0
+
+
+@dataclass(slots=True)
+class TurnFinished(_Event):
+    kind: ClassVar[str] = "turn_finished"
+    turn: int = 0
+    usage: Usage = field(default_factory=Usage)  # this turn's usage
+    total_usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = None  # running total for the agent
+    stop_reason: str = "end"
+
+
+@dataclass(slots=True)
+class RetryScheduled(_Event):
+    kind: ClassVar[str] = "retry_scheduled"
+    attempt: int = 0
+    wait_s: float = 0.0
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class AgentFinished(_Event):
+    kind: ClassVar[str] = "agent_finished"
+    result: AgentResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "agent_id": self.agent_id, "result": self.result.to_dict() if self.result else None}
+
+
+Event = (
+    AgentStarted
+    | TextDelta
+    | ReasoningDelta
+    | ToolCallStarted
+    | ToolCallFinished
+    | TurnFinished
+    | RetryScheduled
+    | AgentFinished
+)
