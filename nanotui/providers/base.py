@@ -1,0 +1,69 @@
+"""The provider interface every wire protocol implements, and lazy construction by spec."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+
+from nanotui.engine.errors import ConfigError
+from nanotui.engine.models import ModelSpec
+from nanotui.engine.stream import StreamEvent
+from nanotui.engine.tools import ToolDef
+from nanotui.engine.transcript import Message
+
+# Every request has a timeout; a stalled stream ends as an error, never a hang.
+DEFAULT_REQUEST_TIMEOUT_S = 120.0
+
+
+class Provider(ABC):
+    """Streams one model turn. SDK retries are off: the engine's RetryPolicy decides.
+
+    Implementations raise :class:`nanotui.engine.errors.ProviderError` for failures,
+    with ``mid_stream=True`` once any output has been yielded.
+    """
+
+    emulated_tools: bool = False
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+
+    @abstractmethod
+    def stream_turn(
+        self, system: str, messages: list[Message], tools: list[ToolDef]
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield text/reasoning/tool-call deltas, then exactly one StreamTurnEnd."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release clients and connections."""
+
+
+def api_key_for(spec: ModelSpec) -> str | None:
+    """The key from the environment, or a one-line ConfigError naming the variable."""
+    env = spec.key_env
+    if env is None:
+        return None
+    key = os.environ.get(env)
+    if not key:
+        raise ConfigError(f"{env} is not set — needed by {spec.name}")
+    return key
+
+
+def request_timeout(spec: ModelSpec) -> float:
+    return float(spec.options.get("timeout", DEFAULT_REQUEST_TIMEOUT_S))
+
+
+def make_provider(spec: ModelSpec) -> Provider:
+    """Import the protocol module only when it is used (SDK imports are slow)."""
+    module = importlib.import_module(f"nanotui.providers.{spec.protocol}")
+    return module.create(spec)
+
+
+def check_ready_to_run(spec: ModelSpec) -> None:
+    """Fail fast, before a run starts, on what the user must fix (a missing key)."""
+    api_key_for(spec)
+    module = importlib.import_module(f"nanotui.providers.{spec.protocol}")
+    check = getattr(module, "check_ready_to_run", None)
+    if check is not None:
+        check(spec)
