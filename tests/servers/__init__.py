@@ -1,0 +1,1 @@
+"""Loopback servers that speak each provider's wire protocol from a script."""
