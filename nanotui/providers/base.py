@@ -46,7 +46,7 @@ def api_key_for(spec: ModelSpec) -> str | None:
         return None
     key = os.environ.get(env)
     if not key:
-        raise ConfigError(f"{env} is not set — needed by {spec.name}")
+        raise ConfigError(f"{env} is not set — needed by {spec.spec}")
     return key
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from nanotui.cli import main
+
+sys.exit(main())

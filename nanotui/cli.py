@@ -1,0 +1,60 @@
+"""The ``nanotui`` entry point: the TUI by default, subcommands for headless work."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from nanotui import __version__
+from nanotui.engine.errors import NanotuiError
+
+# Each module has add_parser(subparsers) and run(args) -> int.
+COMMAND_MODULES = ("run", "models", "tasks", "history", "show", "report")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad flags give one line and exit 2, never the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="nanotui",
+        description="Run one agentic task on many models at once and rank them on performance, speed and cost.",
+    )
+    parser.add_argument("--version", action="version", version=f"nanotui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"nanotui.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"nanotui.commands.{name}":
+                continue  # command not built yet
+            raise
+        p = module.add_parser(sub)
+        p.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "handler", None) is None:
+            from nanotui.ui.app import run_app
+
+            return run_app()
+        return int(args.handler(args) or 0)
+    except NanotuiError as exc:
+        print(f"nanotui: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nanotui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

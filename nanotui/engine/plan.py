@@ -1,0 +1,111 @@
+"""Turning what the user asked for (a task id or an ad-hoc prompt, models, limits) into a
+checked, ready-to-run plan. Shared by the headless runner and the TUI."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nanotui.engine.agent import AgentTask, Limits
+from nanotui.engine.errors import ConfigError
+from nanotui.engine.models import ModelSpec, Roster, load_roster
+from nanotui.engine.results import AgentResult, TaskRef
+from nanotui.engine.sandbox import Sandbox
+
+DEFAULT_MAX_TURNS = 20
+DEFAULT_TIMEOUT_S = 600.0
+
+
+@dataclass
+class RunPlan:
+    task_ref: TaskRef
+    agent_task: AgentTask
+    specs: list[ModelSpec]
+    limits: Limits
+    task: Any = None  # nanotui.engine.tasks.Task when the run is a task from the library
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def after_agent(self, result: AgentResult, sandbox: Sandbox) -> None:
+        """Run the task's deterministic checks on the agent's answer and workspace copy."""
+        if self.task is None:
+            return
+        from nanotui.engine.checks import run_checks
+
+        result.checks = run_checks(self.task, result, sandbox.root, self.agent_task.workspace)
+
+
+def check_workspace(path: Path, flag: str = "--workspace") -> Path:
+    if not path.exists():
+        raise ConfigError(f"{flag} {path}: no such directory")
+    if not path.is_dir():
+        raise ConfigError(f"{flag} {path}: not a directory")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: not readable")
+    try:
+        next(iter(path.iterdir()), None)
+    except OSError as exc:
+        raise ConfigError(f"{flag} {path}: not readable ({exc.strerror})") from None
+    return path.resolve()
+
+
+def resolve_models(names: list[str], roster: Roster | None = None, *, check_keys: bool = True) -> list[ModelSpec]:
+    if not names:
+        raise ConfigError("--model: at least one model is needed (e.g. --model openai:gpt-5-mini)")
+    roster = roster or load_roster()
+    specs = [roster.resolve(n) for n in names]
+    if check_keys:
+        from nanotui.providers.base import check_ready_to_run
+
+        for spec in specs:
+            check_ready_to_run(spec)
+    return specs
+
+
+def plan_run(
+    *,
+    models: list[str],
+    task_id: str | None = None,
+    prompt: str | None = None,
+    workspace: Path | None = None,
+    variables: dict[str, str] | None = None,
+    max_turns: int | None = None,
+    timeout_s: float | None = None,
+    max_tokens: int | None = None,
+    max_cost_usd: float | None = None,
+    read_only: bool | None = None,
+    roster: Roster | None = None,
+    check_keys: bool = True,
+) -> RunPlan:
+    variables = dict(variables or {})
+    task = None
+    if task_id is not None:
+        if prompt is not None:
+            raise ConfigError("give either a TASK or --prompt, not both")
+        from nanotui.engine.tasks import load_library
+
+        task = load_library().get(task_id)
+        rendered = task.render(variables)
+        task_ref = TaskRef(task.id, rendered, task.title)
+        ws = task.workspace if workspace is None else check_workspace(workspace)
+        agent_task = AgentTask(rendered, ws, task.read_only if read_only is None else read_only)
+        turns = max_turns or task.max_turns or DEFAULT_MAX_TURNS
+        timeout = timeout_s or task.timeout_s or DEFAULT_TIMEOUT_S
+    else:
+        if not prompt:
+            raise ConfigError("nothing to run: give a TASK id (see `nanotui tasks`) or --prompt TEXT")
+        if variables:
+            raise ConfigError("--var only applies to a TASK, not to --prompt")
+        ws = check_workspace(workspace) if workspace is not None else None
+        task_ref = TaskRef(None, prompt)
+        agent_task = AgentTask(prompt, ws, bool(read_only))
+        turns = max_turns or DEFAULT_MAX_TURNS
+        timeout = timeout_s or DEFAULT_TIMEOUT_S
+    if turns < 1:
+        raise ConfigError("--max-turns: expected a whole number of at least 1")
+    if timeout <= 0:
+        raise ConfigError("--timeout: expected a positive number of seconds")
+    specs = resolve_models(models, roster, check_keys=check_keys)
+    limits = Limits(max_turns=turns, timeout_s=timeout, max_tokens=max_tokens, max_cost_usd=max_cost_usd)
+    return RunPlan(task_ref, agent_task, specs, limits, task, variables)
