@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.anthropic_server import AnthropicServer
+from tests.servers.ollama_server import OllamaServer
 from tests.servers.openai_server import OpenAIServer
 
 SCRUBBED = (
@@ -35,6 +37,21 @@ def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIServer]:
     with OpenAIServer() as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback-key-0000")
+        yield server
+
+
+@pytest.fixture
+def anthropic_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[AnthropicServer]:
+    with AnthropicServer() as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-loopback-key-0000")
+        yield server
+
+
+@pytest.fixture
+def ollama_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OllamaServer]:
+    with OllamaServer() as server:
+        monkeypatch.setenv("OLLAMA_HOST", server.host)
         yield server
 
 

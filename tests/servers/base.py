@@ -60,7 +60,8 @@ class ScriptedServer:
         self.requests: list[Recorded] = []
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval keeps shutdown (every test teardown) at ~50 ms instead of 0.5 s.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     # -- lifecycle ---------------------------------------------------------------------
 
