@@ -194,7 +194,7 @@ def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
     import httpx2
 
     if isinstance(exc, httpx2.TimeoutException):
-        return ProviderError("stream stalled: read timed out", retryable=True)
+        return ProviderError(f"stream stalled: nothing for {request_timeout(spec):g} s, request timed out", retryable=True)
     return ProviderError(redact(f"connection lost: {type(exc).__name__}: {exc}"), retryable=True)
 
 

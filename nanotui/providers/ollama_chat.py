@@ -17,7 +17,7 @@ from typing import Any
 
 from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.models import ModelSpec
-from nanotui.engine.retry import is_retryable_status
+from nanotui.engine.retry import is_retryable_status, parse_retry_after
 from nanotui.engine.secrets import redact
 from nanotui.engine.stream import (
     StreamEvent,
@@ -115,7 +115,7 @@ def metrics_from(done: Any) -> dict[str, float]:
     return out
 
 
-def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
+def map_error(exc: BaseException, spec: ModelSpec, retry_after: float | None = None) -> ProviderError:
     import httpx
     import ollama
     import pydantic
@@ -125,7 +125,9 @@ def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
         status = exc.status_code if exc.status_code and exc.status_code > 0 else None
         message = str(exc.error)
         hint = ""
-        if status == 404 and "not found" in message.lower():
+        if status == 401:
+            hint = " (a remote Ollama wants a key in OLLAMA_API_KEY)"
+        elif status == 404 and "not found" in message.lower():
             hint = f" (pull it with `ollama pull {spec.model}`)"
         elif "does not support tools" in message.lower():
             hint = " (this model cannot call tools; pick one whose `ollama show` lists tools)"
@@ -133,13 +135,16 @@ def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
         # second sample may not have.
         retryable = is_retryable_status(status) if status is not None else True
         prefix = f"HTTP {status}: " if status is not None else "Ollama error: "
-        return ProviderError(redact(f"{prefix}{message}{hint}"), status=status, retryable=retryable)
+        return ProviderError(
+            redact(f"{prefix}{message}{hint}"), status=status, retryable=retryable, retry_after=retry_after
+        )
     if isinstance(exc, (ConnectionError, httpx.ConnectError)):
         return ProviderError(
             f"Ollama is not reachable at {host} (OLLAMA_HOST) — start it with `ollama serve`", retryable=True
         )
     if isinstance(exc, httpx.TimeoutException):
-        return ProviderError(f"Ollama at {host} sent nothing for too long: read timed out", retryable=True)
+        seconds = float(spec.options.get("timeout", DEFAULT_TIMEOUT_S))
+        return ProviderError(f"Ollama at {host} sent nothing for {seconds:g} s: request timed out", retryable=True)
     if isinstance(exc, httpx.HTTPError):
         return ProviderError(redact(f"connection to Ollama lost: {type(exc).__name__}: {exc}"), retryable=True)
     if isinstance(exc, pydantic.ValidationError):
@@ -173,9 +178,16 @@ class OllamaProvider(Provider):
         timeout = float(spec.options.get("timeout", DEFAULT_TIMEOUT_S))
         # host=None lets the SDK read OLLAMA_HOST and apply its own defaults and parsing.
         self._client = ollama.AsyncClient(
-            host=spec.base_url, timeout=httpx.Timeout(timeout, connect=min(5.0, timeout))
+            host=spec.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+            # ResponseError carries no headers: note Retry-After on the way in.
+            event_hooks={"response": [self._note_retry_after]},
         )
         self._turn = 0
+        self._retry_after: float | None = None
+
+    async def _note_retry_after(self, response) -> None:  # response: httpx.Response
+        self._retry_after = parse_retry_after(response.headers.get("retry-after")) if response.is_error else None
 
     def params(self, system: str, messages: list[Message], tools: list[ToolDef]) -> dict[str, Any]:
         opts = self.spec.options
@@ -199,6 +211,7 @@ class OllamaProvider(Provider):
         self, system: str, messages: list[Message], tools: list[ToolDef]
     ) -> AsyncIterator[StreamEvent]:
         self._turn += 1
+        self._retry_after = None
         errors = sdk_exceptions()
         text: list[str] = []
         reasoning: list[str] = []
@@ -227,7 +240,7 @@ class OllamaProvider(Provider):
                 if part.done:
                     done = part
         except errors as exc:
-            err = map_error(exc, self.spec)
+            err = map_error(exc, self.spec, self._retry_after)
             err.mid_stream = yielded
             raise err from None
         if done is None:
