@@ -63,16 +63,17 @@ class ModelSpec:
         return self.api_key_env or KEY_ENV.get(self.provider)
 
 
-def parse_spec(text: str) -> tuple[str, str]:
+def parse_spec(text: str, where: str | None = None) -> tuple[str, str]:
+    """``where`` names the source in errors (a roster field); the default is the flag."""
+    label = where or f"--model {text!r}"
+    alternative = "" if where else " or a roster entry name"
     provider, sep, model = text.partition(":")
     if not sep or not provider or not model:
-        raise ConfigError(
-            f"--model {text!r}: expected PROVIDER:MODEL (e.g. openai:gpt-5-mini) or a roster entry name"
-        )
+        raise ConfigError(f"{label}: expected PROVIDER:MODEL (e.g. openai:gpt-5-mini){alternative}")
     if provider not in PROVIDERS:
         raise ConfigError(
-            f"--model {text!r}: unknown provider {provider!r}; expected one of "
-            f"{', '.join(p for p in PROVIDERS if p != 'openai-compat')} or a roster entry name"
+            f"{label}: unknown provider {provider!r}; expected one of "
+            f"{', '.join(p for p in PROVIDERS if p != 'openai-compat')}{alternative}"
         )
     return provider, model
 
@@ -100,7 +101,7 @@ def _entry(name: str, raw: dict[str, Any], origin: str) -> ModelSpec:
     if unknown:
         raise ConfigError(f"{origin}: models.{name}: unknown key(s) {', '.join(unknown)}")
     if "spec" in raw:
-        provider, model = parse_spec(str(raw["spec"]))
+        provider, model = parse_spec(str(raw["spec"]), f"{origin}: models.{name}.spec {raw['spec']!r}")
     else:
         provider = raw.get("provider")
         model = raw.get("model")

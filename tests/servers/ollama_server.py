@@ -57,7 +57,9 @@ class OllamaServer(ScriptedServer):
                 self.send_error_json(h, 404, f"model '{name}' not found")
             else:
                 self._json(h, 200, {"modelfile": "", "parameters": "", "template": "",
-                                    "details": {"family": name.split(":")[0]}, "capabilities": caps})
+                                    "details": {"family": name.split(":")[0]},
+                                    "model_info": {"general.architecture": name.split(":")[0]},
+                                    "capabilities": caps})
             return True
         return False
 
