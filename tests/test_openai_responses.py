@@ -28,3 +28,15 @@ async def test_read_file_then_answer(openai_server, workspace: Path) -> None:
     kinds = [i.get("type") for i in second["input"]]
     assert "function_call_output" in kinds and "reasoning" in kinds
     assert "temperature" not in second and second["reasoning"]["effort"] == "medium"
+
+
+async def test_ttft_counts_text_after_reasoning(openai_server) -> None:
+    openai_server.script("gpt-5-mini", Reply(text="hello", reasoning="thinking first", first_byte_delay_s=0.05))
+    run = await run_models(["openai:gpt-5-mini"])
+    assert run.agents[0].ttft_s is not None and run.agents[0].ttft_s >= 0.05
+
+
+async def test_max_output_tokens_is_surfaced(openai_server) -> None:
+    openai_server.script("gpt-5-mini", Reply(text="cut sho", stop="max_tokens"))
+    run = await run_models(["openai:gpt-5-mini"])
+    assert run.agents[0].stop_reason == "max_tokens"

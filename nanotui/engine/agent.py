@@ -173,18 +173,26 @@ class Agent:
             yielded = False
             try:
                 end: StreamTurnEnd | None = None
+                sink, agent_id = self.sink, self.agent_id
+                awaiting_first_token = r.ttft_s is None
+                # Hot path (one pass per token): dispatch on the exact type, no helper calls.
                 async for ev in self.provider.stream_turn(self.system_prompt, messages, tools):
-                    if isinstance(ev, StreamText):
+                    kind = type(ev)
+                    if kind is StreamText:
                         yielded = True
-                        self._first_token()
-                        self._emit(TextDelta(self.agent_id, ev.text))
-                    elif isinstance(ev, StreamReasoning):
+                        if awaiting_first_token:
+                            awaiting_first_token = False
+                            self._first_token()
+                        sink(TextDelta(agent_id, ev.text))
+                    elif kind is StreamToolCallDelta:
                         yielded = True
-                        self._emit(ReasoningDelta(self.agent_id, ev.text))
-                    elif isinstance(ev, StreamToolCallDelta):
+                        if awaiting_first_token:
+                            awaiting_first_token = False
+                            self._first_token()
+                    elif kind is StreamReasoning:
                         yielded = True
-                        self._first_token()
-                    elif isinstance(ev, StreamTurnEnd):
+                        sink(ReasoningDelta(agent_id, ev.text))
+                    elif kind is StreamTurnEnd:
                         end = ev
                 if end is None:
                     raise ProviderError("the stream ended without a complete response", mid_stream=True)

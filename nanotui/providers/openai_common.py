@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Any
 
 from nanotui.engine.errors import ProviderError
@@ -18,9 +19,33 @@ def is_reasoning_model(model: str) -> bool:
     return model.startswith(REASONING_PREFIXES)
 
 
+def http_module():
+    """The HTTP library the SDKs are built on: openai 3.x and anthropic 2.x use httpx2."""
+    try:
+        import httpx2
+
+        return httpx2
+    except ImportError:  # older SDKs
+        import httpx
+
+        return httpx
+
+
+@lru_cache(maxsize=1)
+def shared_ssl_context():
+    """One verified SSL context for every client: building one costs ~20 ms (it loads the
+    CA bundle), which would otherwise be paid by every agent."""
+    import ssl
+
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def make_client(spec: ModelSpec, *, base_url: str | None = None, key_required: bool = True):
-    import httpx
     import openai
+
+    httpx = http_module()
 
     if key_required:
         key = api_key_for(spec)
@@ -32,13 +57,15 @@ def make_client(spec: ModelSpec, *, base_url: str | None = None, key_required: b
         base_url=base_url,  # None: the SDK reads OPENAI_BASE_URL itself
         max_retries=0,  # the engine's RetryPolicy retries, the same way for every provider
         timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+        http_client=openai.DefaultAsyncHttpxClient(verify=shared_ssl_context()),
     )
 
 
 def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
-    """A ProviderError for any failure the OpenAI SDK or httpx raises."""
-    import httpx
+    """A ProviderError for any failure the OpenAI SDK or its HTTP library raises."""
     import openai
+
+    httpx = http_module()
 
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
@@ -78,7 +105,6 @@ def _message(exc: Any) -> str:
 
 
 def sdk_exceptions() -> tuple[type[BaseException], ...]:
-    import httpx
     import openai
 
-    return (openai.OpenAIError, httpx.HTTPError)
+    return (openai.OpenAIError, http_module().HTTPError)

@@ -47,6 +47,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 makes a 6th simultaneous connect wait ~1 s for a SYN retry.
+    request_queue_size = 128
     owner: ScriptedServer
 
 
