@@ -12,10 +12,15 @@ from pathlib import Path
 from nanotui.commands.format import secs, table, usd
 from nanotui.commands.progress import Progress
 from nanotui.engine.errors import ConfigError
+from nanotui.engine.grading import AgentGrades, grade_run, grading_note
+from nanotui.engine.judge import Judge, JudgeChoice, Verdict, choose_judge
 from nanotui.engine.live import LiveBoard
-from nanotui.engine.orchestrator import Orchestrator, RunInterrupted
+from nanotui.engine.orchestrator import Orchestrator, RunInterrupted, new_run_id
 from nanotui.engine.plan import RunPlan, plan_run
 from nanotui.engine.results import RunResult
+from nanotui.engine.sinks import fan_out
+from nanotui.engine.store import RunStore
+from nanotui.engine.trials import expand_trials
 
 
 def _positive_int(flag: str):
@@ -65,6 +70,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=_positive_int("--max-tokens"), help="token budget per agent")
     p.add_argument("--max-cost", type=_positive_float("--max-cost"), help="USD budget per agent")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")
+    p.add_argument("--report", type=Path, metavar="PATH", help="write the report (markdown; .json for JSON)")
+    p.add_argument("--judge", metavar="SPEC", help="judge model (default anthropic:claude-opus-4-1 or $NANOTUI_JUDGE)")
+    p.add_argument("--no-judge", action="store_true", help="grade from the task's checks only")
+    p.add_argument("--trials", type=_positive_int("--trials"), default=1, metavar="N",
+                   help="run each model N times (the report shows spread and pass^k)")
     return p
 
 
@@ -94,7 +104,7 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
     )
 
 
-async def execute(plan: RunPlan, sink, *, tick=None) -> RunResult:
+async def execute(plan: RunPlan, sink, *, tick=None, run_id: str | None = None) -> RunResult:
     orch = Orchestrator(
         plan.agent_task,
         plan.specs,
@@ -102,6 +112,7 @@ async def execute(plan: RunPlan, sink, *, tick=None) -> RunResult:
         limits=plan.limits,
         sink=sink,
         after_agent=plan.after_agent,
+        run_id=run_id,
     )
     ticker = asyncio.create_task(tick) if tick is not None else None
     try:
@@ -111,14 +122,19 @@ async def execute(plan: RunPlan, sink, *, tick=None) -> RunResult:
             ticker.cancel()
 
 
-def final_table(run: RunResult) -> str:
+def final_table(run: RunResult, grades: list[AgentGrades] | None = None) -> str:
     headers = ["agent", "model", "status", "wall s", "TTFT s", "turns", "tools",
                "input", "cached", "output", "reasoning", "cost"]
     has_checks = any(a.checks for a in run.agents)
     if has_checks:
         headers.append("checks")
     rows = []
-    for a in run.agents:
+    agents = run.agents
+    if grades is not None:  # ranking order, grades in front
+        by_id = {a.agent_id: a for a in run.agents}
+        agents = [by_id[g.agent_id] for g in grades]
+        headers = ["#", "perf", "speed", "cost", "overall", *headers]
+    for a in agents:
         u = a.usage
         status = a.status + (" (max_tokens)" if a.stop_reason == "max_tokens" else "")
         row = [a.agent_id, a.model, status, secs(a.wall_s), secs(a.ttft_s), str(a.turns),
@@ -127,35 +143,101 @@ def final_table(run: RunResult) -> str:
         if has_checks:
             row.append(f"{sum(c.passed for c in a.checks)}/{len(a.checks)}")
         rows.append(row)
+    if grades is not None:
+        rows = [[str(g.rank), *(x or "-" for x in (g.performance, g.speed, g.cost, g.overall)), *row]
+                for g, row in zip(grades, rows)]
+        return table(headers, rows, right={0} | set(range(8, 17)))
     return table(headers, rows, right=set(range(3, 12)))
 
 
-def write_json(run: RunResult, path: Path) -> None:
+def write_json(run: RunResult, path: Path, grades: list[AgentGrades] | None = None,
+               verdict: Verdict | None = None) -> None:
+    data = run.to_dict()
+    if grades is not None:
+        by_id = {g.agent_id: g for g in grades}
+        for agent in data["agents"]:
+            agent["grades"] = by_id[agent["agent_id"]].to_dict()
+        data["ranking"] = [g.agent_id for g in grades]
+        data["grading_note"] = grading_note(grades)
+        data["judge"] = verdict.to_dict() if verdict is not None else None
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(run.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def run_judge(choice: JudgeChoice, result: RunResult, plan: RunPlan, store: RunStore) -> Verdict | None:
+    """One judge call after the run; the verdict is stored, its cost kept apart."""
+    if choice.model is None:
+        return None
+    print(f"nanotui: judging {len(result.agents)} candidate(s) with {choice.spec}", file=sys.stderr)
+    verdict = asyncio.run(Judge(choice.model).grade(result, getattr(plan.task, "rubric", None)))
+    store.add_verdict(result.run_id, verdict)
+    detail = f": {verdict.error}" if verdict.error else ""
+    print(f"nanotui: judge {verdict.status}, {usd(verdict.cost_usd)} (not in the models' costs){detail}",
+          file=sys.stderr)
+    return verdict
 
 
 def run(args: argparse.Namespace) -> int:
     _check_output_path(args.json, "--json")
+    _check_output_path(args.report, "--report")
     plan = build_plan(args)
+    judge = choose_judge(args.judge, args.no_judge)
+    models = len(plan.specs)
+    plan.specs = expand_trials(plan.specs, args.trials)
+    with RunStore() as store:
+        return _run_recorded(args, plan, judge, store, models)
+
+
+def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JudgeChoice, store: RunStore, models: int) -> int:
+    run_id = new_run_id()
+    store.begin_run(run_id, plan, trials=args.trials, judge=judge.spec)
     board = LiveBoard()
     for i, spec in enumerate(plan.specs):
         board.add(f"a{i + 1}", spec.spec, spec.display_name)
     progress = Progress(board)
     title = plan.task_ref.id or "ad-hoc prompt"
-    print(f"nanotui: running {title} on {len(plan.specs)} model(s)", file=sys.stderr)
+    times = f" x {args.trials} trials" if args.trials > 1 else ""
+    print(f"nanotui: running {title} on {models} model(s){times} as run {run_id}", file=sys.stderr)
     interrupted = False
     try:
-        result = asyncio.run(execute(plan, progress, tick=progress.tick_forever_task() if progress.tty else None))
+        result = asyncio.run(execute(plan, fan_out(store.record, progress),
+                                     tick=progress.tick_forever_task() if progress.tty else None, run_id=run_id))
     except RunInterrupted as exc:
         result, interrupted = exc.run, True
     except KeyboardInterrupt:
-        print("nanotui: interrupted before any agent finished", file=sys.stderr)
+        store.mark_interrupted(run_id)
+        print(f"nanotui: interrupted before any agent finished (run {run_id})", file=sys.stderr)
         return 130
     progress.close()
-    print(final_table(result))
+    result.extra["trials"] = args.trials
+    store.finish_run(result)  # marks it interrupted when it was
+    verdict = None
+    if interrupted:
+        print("nanotui: run interrupted: finished agents are kept in history; no judge", file=sys.stderr)
+    elif result.agents:
+        try:
+            verdict = run_judge(judge, result, plan, store)
+        except KeyboardInterrupt:
+            print("nanotui: judge interrupted; grades from checks only", file=sys.stderr)
+            interrupted = True
+    if judge.note and not interrupted:
+        print(f"nanotui: {judge.note}", file=sys.stderr)
+    grades = grade_run(result, verdict)
+    print(final_table(result, grades))
     if args.json is not None:
-        write_json(result, args.json)
+        write_json(result, args.json, grades, verdict)
         print(f"nanotui: wrote {args.json}", file=sys.stderr)
+    if args.report is not None:
+        from nanotui.engine.report import report_for_run
+
+        fmt = "json" if args.report.suffix.lower() == ".json" else "md"
+        text = report_for_run(store, run_id, fmt)
+        tmp = args.report.with_name(args.report.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(args.report)
+        print(f"nanotui: wrote {args.report}", file=sys.stderr)
+    if store.error:
+        print(f"nanotui: warning: {store.error}", file=sys.stderr)
+    print(f"nanotui: run {run_id} saved (nanotui show {run_id})", file=sys.stderr)
     return 130 if interrupted else 0

@@ -1,0 +1,67 @@
+"""``nanotui report RUN_ID``: the markdown (or JSON) report of a stored run, on stdout or
+into a file. With ``--judge SPEC`` the stored run is judged first (the new verdict is kept)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from nanotui.engine.errors import ConfigError
+from nanotui.engine.report import FORMATS, report_for_run
+from nanotui.engine.store import RunStore
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("report", help="write the report of a stored run", description=__doc__)
+    p.add_argument("run_id", metavar="RUN_ID", help="a run id from `nanotui history` (a unique prefix will do)")
+    p.add_argument("-o", "--output", type=Path, metavar="PATH", help="write to PATH instead of stdout")
+    p.add_argument("--format", choices=FORMATS, help="md (default) or json; -o x.json implies json")
+    p.add_argument("--judge", metavar="SPEC", help="judge the stored run with SPEC first and keep the verdict")
+    return p
+
+
+def output_format(path: Path | None, fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    return "json" if path is not None and path.suffix.lower() == ".json" else "md"
+
+
+def check_output_path(path: Path, flag: str) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"{flag} {path}: folder {parent} does not exist")
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a directory, expected a file path")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"{flag} {path}: folder {parent} is not writable")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_output_path(args.output, "--output")
+    fmt = output_format(args.output, args.format)
+    with RunStore() as store:
+        run_id = store.resolve_run_id(args.run_id)
+        if args.judge is not None:
+            from nanotui.engine.judge import choose_judge, judge_stored_run
+
+            choice = choose_judge(args.judge)
+            print(f"nanotui: judging run {run_id} with {choice.spec}", file=sys.stderr)
+            verdict = asyncio.run(judge_stored_run(store, run_id, choice.model))
+            print(f"nanotui: judge {verdict.status}" + (f": {verdict.error}" if verdict.error else ""), file=sys.stderr)
+        text = report_for_run(store, run_id, fmt)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(args.output, text)
+        print(f"nanotui: wrote {args.output}", file=sys.stderr)
+    return 0
