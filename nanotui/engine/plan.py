@@ -27,13 +27,19 @@ class RunPlan:
     task: Any = None  # nanotui.engine.tasks.Task when the run is a task from the library
     variables: dict[str, str] = field(default_factory=dict)
 
-    def after_agent(self, result: AgentResult, sandbox: Sandbox) -> None:
+    async def after_agent(self, result: AgentResult, sandbox: Sandbox) -> None:
         """Run the task's deterministic checks on the agent's answer and workspace copy."""
         if self.task is None:
             return
+        import asyncio
+
         from nanotui.engine.checks import run_checks
 
-        result.checks = run_checks(self.task, result, sandbox.root, self.agent_task.workspace)
+        # A command check runs model-written code for up to its timeout: in a thread, so
+        # the other agents' streams (and the TUI) keep going meanwhile.
+        result.checks = await asyncio.to_thread(
+            run_checks, self.task, result, sandbox.root, self.agent_task.workspace, self.variables
+        )
 
 
 def check_workspace(path: Path, flag: str = "--workspace") -> Path:

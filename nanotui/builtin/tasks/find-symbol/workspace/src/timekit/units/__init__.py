@@ -1,0 +1,1 @@
+"""Units of time and conversions between them."""
