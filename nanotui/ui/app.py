@@ -1,0 +1,187 @@
+"""The nanotui Textual app: home (task + models) → arena (live panes) → results, and history.
+
+Startup is kept light: the SDKs, the price data and the tokenizer are imported only by the
+workers that need them, never on the way to the first frame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from nanotui.ui.commands import NanotuiCommands
+from nanotui.ui.settings import UISettings, load_settings, save_settings
+
+if TYPE_CHECKING:
+    from nanotui.engine.models import Roster
+    from nanotui.engine.plan import RunPlan
+    from nanotui.engine.results import RunResult
+    from nanotui.engine.tasks import TaskLibrary
+
+DEFAULT_THEME = "nanotui-dark"  # shipped in themes/; Textual's own default if it is missing
+
+
+class NanotuiApp(App[None]):
+    TITLE = "nanotui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {NanotuiCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+n", "new_run", "New run", id="app.new_run"),
+        Binding("ctrl+o", "history", "History", id="app.history"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        settings_file: Path | None = None,
+        store: Any = None,
+        roster: Roster | None = None,
+        library: TaskLibrary | None = None,
+    ) -> None:
+        """Everything defaults to the user's own files; tests pass their own."""
+        super().__init__()
+        self._settings_file = settings_file
+        self._roster = roster
+        self._library = library
+        self.settings, settings_problem = load_settings(settings_file)
+        self._startup_problems: list[str] = [settings_problem] if settings_problem else []
+        self._store = store
+        self.last_run: RunResult | None = None
+        self._install_themes()
+
+    # -- themes and settings -------------------------------------------------------------
+
+    def _install_themes(self) -> None:
+        from nanotui.ui.themes import load_themes
+
+        themes, problems = load_themes()
+        self._startup_problems += problems
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = self.settings.theme
+        if wanted and wanted not in self.available_themes:
+            self._startup_problems.append(f"theme {wanted!r} is not installed; using the default theme")
+            wanted = None
+        wanted = wanted or (DEFAULT_THEME if DEFAULT_THEME in self.available_themes else None)
+        if wanted:
+            self.theme = wanted
+
+    def save_settings(self) -> None:
+        try:
+            save_settings(self.settings, self._settings_file)
+        except OSError as exc:
+            self.notify(f"Could not save settings: {exc}", severity="warning")
+
+    def _theme_changed(self, theme: Any) -> None:
+        if self.settings.theme != theme.name:
+            self.settings.theme = theme.name
+            self.save_settings()
+
+    # -- screens -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from nanotui.engine.models import load_roster
+        from nanotui.engine.tasks import load_library
+        from nanotui.ui.screens.home import HomeScreen
+
+        for problem in self._startup_problems:
+            self.notify(problem, severity="warning", timeout=10)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        roster = self._roster or load_roster()
+        library = self._library or load_library()
+        for problem in library.problems:
+            self.notify(problem, title="Task file left out", severity="warning", timeout=10)
+        self.push_screen(HomeScreen(list(library.tasks), list(roster.entries.values())))
+
+    @property
+    def store(self) -> Any:
+        """The run history (opened on first use: it is not needed for the first frame)."""
+        if self._store is None:
+            from nanotui.engine.store import RunStore
+
+            self._store = RunStore()
+        return self._store
+
+    def running_arena(self) -> Screen[Any] | None:
+        """The arena whose run is still going, if any (one run at a time)."""
+        from nanotui.ui.screens.arena import ArenaScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, ArenaScreen) and not s.done), None)
+
+    def start_run(self, plan: RunPlan) -> None:
+        from nanotui.ui.screens.arena import ArenaScreen
+
+        if self.running_arena() is not None:
+            self.notify("A run is already in progress.", severity="warning")
+            return
+        self.push_screen(ArenaScreen(plan, store=self.store))
+
+    def on_arena_screen_run_finished(self, message: Any) -> None:
+        self.last_run = message.run
+
+    def on_arena_screen_show_results(self, message: Any) -> None:
+        self.show_results(message.run)
+
+    def show_results(self, run: RunResult, *, stored: bool = False) -> None:
+        from nanotui.ui.screens.results import ResultsScreen
+
+        self.last_run = run
+        # A fresh run is judged at once when the judge's key is set; an old one from the
+        # history only on request (j), so browsing never spends money.
+        self.push_screen(ResultsScreen(run, store=self.store, auto_judge=not stored))
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        """One place for background failures: a notification, never a crash."""
+        from textual.worker import WorkerState
+
+        if event.state == WorkerState.ERROR and event.worker.group not in ("judge",):
+            from nanotui.engine.secrets import redact
+
+            error = event.worker.error
+            self.notify(redact(f"{type(error).__name__}: {error}"), title=f"{event.worker.name or 'background task'} failed",
+                        severity="error", timeout=10)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_new_run(self) -> None:
+        from nanotui.ui.screens.home import HomeScreen
+
+        if self.running_arena() is not None:
+            self.notify("A run is in progress: let it finish or cancel it on the arena first.", severity="warning")
+            return
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+
+    def action_history(self) -> None:
+        from nanotui.ui.screens.history import HistoryScreen
+
+        if isinstance(self.screen, HistoryScreen):
+            return
+        self.push_screen(HistoryScreen(self.store))
+
+    def action_export_report(self) -> None:
+        from nanotui.ui.screens.results import ResultsScreen, export_report
+
+        if isinstance(self.screen, ResultsScreen):
+            self.screen.action_export()
+            return
+        if self.last_run is None:
+            self.notify("No run to export yet: run a task or open one from History.", severity="warning")
+            return
+        export_report(self, self.last_run, self.store)
+
+
+def run_app() -> int:
+    """Entry point for `nanotui` with no subcommand. A broken roster or settings folder is a
+    one-line ConfigError from here (the CLI prints it), before the screen is taken over."""
+    from nanotui.engine.models import load_roster
+    from nanotui.engine.tasks import load_library
+
+    app = NanotuiApp(roster=load_roster(), library=load_library())
+    app.run()
+    return app.return_code or 0

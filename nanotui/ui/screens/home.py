@@ -1,0 +1,261 @@
+"""The first screen: pick a task from the ladder, pick models from the roster, start.
+
+Readiness and cost estimates are computed in thread workers: the readiness probes and the
+tokenizer must never hold up the UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
+
+from nanotui.ui.widgets.roster_list import Readiness, RosterTable, format_cost
+from nanotui.ui.widgets.task_list import TaskPicker, TaskTable
+from nanotui.ui.widgets.task_preview import TaskPreview
+
+if TYPE_CHECKING:
+    from nanotui.engine.models import ModelSpec
+    from nanotui.engine.plan import RunPlan
+    from nanotui.ui.app import NanotuiApp
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+r", "start", "Run", show=False, id="home.start"),
+        Binding("ctrl+l", "recheck", "Re-check models", id="home.recheck"),
+    ]
+
+    def __init__(self, tasks: list[Any], specs: list[ModelSpec], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tasks = tasks
+        self.specs = specs
+        self._specs_by_name = {s.name: s for s in specs}
+        self._cost_task_id: str | None = None
+
+    @property
+    def nanotui(self) -> NanotuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="home-top"):
+            yield TaskPicker(self.tasks, id="tasks", classes="panel")
+            yield TaskPreview(id="preview", classes="panel")
+        with Vertical(id="roster-box", classes="panel") as box:
+            box.border_title = "Models"
+            yield RosterTable(self.specs, id="roster")
+            yield Static(id="roster-detail")
+            yield Static(id="selection-summary")
+        yield Footer()
+
+    @property
+    def picker(self) -> TaskPicker:
+        return self.query_one(TaskPicker)
+
+    @property
+    def roster(self) -> RosterTable:
+        return self.query_one(RosterTable)
+
+    def on_mount(self) -> None:
+        self.sub_title = "pick a task, pick models, run"
+        settings = self.nanotui.settings
+        if settings.task_id:
+            self.picker.select(settings.task_id)
+        self.roster.set_selected(set(settings.models))
+        self.picker.table.focus()
+        self.check_readiness()
+
+    # -- task side -----------------------------------------------------------------------
+
+    def on_task_picker_highlighted(self, message: TaskPicker.Highlighted) -> None:
+        self.query_one(TaskPreview).show(message.task)
+        task_id = message.task.id if message.task is not None else None
+        if task_id != self._cost_task_id:
+            self._cost_task_id = task_id
+            self.roster.clear_costs()
+            if message.task is not None:
+                self.estimate_costs(message.task)
+            self._update_summary()
+
+    def on_task_table_chosen(self, message: TaskTable.Chosen) -> None:
+        self.nanotui.settings.task_id = message.task_id
+        self.nanotui.save_settings()
+        self.roster.focus()
+
+    # -- roster side ---------------------------------------------------------------------
+
+    def on_roster_table_selection_changed(self, message: RosterTable.SelectionChanged) -> None:
+        if self.is_mounted and self.nanotui.settings.models != message.selected:
+            self.nanotui.settings.models = message.selected
+            self.nanotui.save_settings()
+        self._update_summary()
+
+    def on_data_table_row_highlighted(self, message: Any) -> None:
+        if message.data_table is self.roster:
+            self._update_roster_detail()
+
+    def on_roster_table_readiness_changed(self, message: RosterTable.ReadinessChanged) -> None:
+        if message.name == self.roster.highlighted_name:
+            self._update_roster_detail()
+
+    def _update_roster_detail(self) -> None:
+        """The full readiness line of the highlighted model (the table may cut it)."""
+        name = self.roster.highlighted_name
+        line = Text()
+        if name is not None:
+            spec = self._specs_by_name[name]
+            r = self.roster.readiness[name]
+            line.append(f"{spec.display_name}: ", style="bold")
+            line.append(r.state, style="italic")
+            if r.detail:
+                line.append(f" — {r.detail}")
+            if r.action:
+                line.append(" · to fix: " if r.ready is False else " · ", style="dim")
+                line.append(r.action, style="bold")
+        self.query_one("#roster-detail", Static).update(line)
+
+    def on_roster_table_start_requested(self, message: RosterTable.StartRequested) -> None:
+        self.action_start()
+
+    def _update_summary(self) -> None:
+        roster = self.roster
+        names = roster.selected_names
+        line = Text()
+        if not names:
+            line.append("No model selected — ", style="dim")
+            line.append("space", style="bold")
+            line.append(" toggles the highlighted model, ", style="dim")
+            line.append("a", style="bold")
+            line.append(" selects every ready one.", style="dim")
+        else:
+            line.append(f"{len(names)} selected", style="bold")
+            if all(n in roster.costs for n in names):
+                known = [roster.costs[n] for n in names if roster.costs[n] is not None]
+                total = format_cost(sum(known)) if known else "price ?"
+                unknown = len(names) - len(known)
+                line.append(f" · first turn together {total} (estimate)")
+                if unknown and known:
+                    line.append(f" + {unknown} unknown price", style="dim")
+            line.append(" · ")
+            line.append("enter", style="bold")
+            line.append(" on the list starts the run")
+        self.query_one("#selection-summary", Static).update(line)
+
+    # -- workers -------------------------------------------------------------------------
+
+    def action_recheck(self) -> None:
+        for name in self.roster.order:
+            self.roster.set_readiness(name, Readiness(None, "checking…"))
+        self.check_readiness()
+
+    class ReadinessFound(Message):
+        def __init__(self, name: str, readiness: Readiness) -> None:
+            super().__init__()
+            self.name = name
+            self.readiness = readiness
+
+    class CostFound(Message):
+        def __init__(self, task_id: str, name: str, cost: float | None) -> None:
+            super().__init__()
+            self.task_id = task_id
+            self.name = name
+            self.cost = cost
+
+    @work(thread=True, exclusive=True, group="readiness", exit_on_error=False)
+    def check_readiness(self) -> None:
+        """Probe every roster entry at once (about 1 s in all), in this thread's own event
+        loop; messages are safe to post from a thread."""
+        import importlib
+
+        from nanotui.engine.readiness import check_all
+
+        worker = get_current_worker()
+        # Import what the probes use before they start: an import inside a probe blocks the
+        # loop and eats into its 1 s bound (the tokenizer loads in another thread meanwhile).
+        for module in ("httpx", "ollama", "genai_prices"):
+            importlib.import_module(module)
+        for r in asyncio.run(check_all(self.specs)):
+            if worker.is_cancelled:
+                return
+            self.post_message(self.ReadinessFound(r.name, Readiness(r.ready, r.state, r.detail, r.action or "")))
+
+    def on_home_screen_readiness_found(self, message: ReadinessFound) -> None:
+        self.roster.set_readiness(message.name, message.readiness)
+
+    @work(thread=True, exclusive=True, group="cost", exit_on_error=False)
+    def estimate_costs(self, task: Any) -> None:
+        from nanotui.engine.tokens import first_turn_min_cost
+
+        worker = get_current_worker()
+        prompt = task.render()
+        for spec in self.specs:
+            cost = first_turn_min_cost(spec, prompt)
+            if worker.is_cancelled:
+                return
+            self.post_message(self.CostFound(task.id, spec.name, cost))
+
+    def on_home_screen_cost_found(self, message: CostFound) -> None:
+        if message.task_id == self._cost_task_id:
+            self.roster.set_cost(message.name, message.cost)
+            self._update_summary()
+
+    # -- start ---------------------------------------------------------------------------
+
+    def action_start(self) -> None:
+        task = self.picker.highlighted
+        if task is None:
+            self.notify("Pick a task first (no task matches the filter).", severity="warning")
+            return
+        names = self.roster.selected_names
+        if not names:
+            self.notify("Select at least one model: space toggles, a selects every ready one.", severity="warning")
+            return
+        not_ready = [self._specs_by_name[n].display_name for n in names if self.roster.readiness[n].ready is False]
+        if not_ready:
+            self.notify(
+                f"Not ready: {', '.join(not_ready)} — their panes will show the error.",
+                severity="warning",
+            )
+        self.nanotui.settings.task_id = task.id
+        self.nanotui.settings.models = names
+        self.nanotui.save_settings()
+        self.build_plan(task.id, names)
+
+    class PlanReady(Message):
+        def __init__(self, plan: RunPlan) -> None:
+            super().__init__()
+            self.plan = plan
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def build_plan(self, task_id: str, names: list[str]) -> None:
+        """plan_run reads task files and imports provider modules (and their SDKs)."""
+        from nanotui.engine.errors import NanotuiError
+        from nanotui.engine.plan import plan_run
+
+        try:
+            plan = plan_run(models=names, task_id=task_id, check_keys=True)
+        except NanotuiError as exc:
+            self.post_message(self.PlanFailed(str(exc)))
+            return
+        self.post_message(self.PlanReady(plan))
+
+    class PlanFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def on_home_screen_plan_failed(self, message: PlanFailed) -> None:
+        self.notify(message.error, title="Cannot start the run", severity="error", timeout=10)
+
+    def on_home_screen_plan_ready(self, message: PlanReady) -> None:
+        self.nanotui.start_run(message.plan)

@@ -1,0 +1,175 @@
+"""The ranking table on the results screen: one row per agent with checks, grades, wall,
+TTFT, tokens and cost; sortable from the keyboard."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from nanotui.commands.format import secs, usd
+from nanotui.engine.grading import POINTS, AgentGrades
+from nanotui.engine.results import AgentResult
+from nanotui.ui.widgets.theme_colors import theme_color
+
+GRADE_COLOURS = {"S": "success", "A": "success", "B": "accent", "C": "warning", "D": "warning", "F": "error"}
+
+
+@dataclass(frozen=True)
+class SortKey:
+    name: str  # shown to the user
+    key: Callable[[AgentResult, AgentGrades | None], Any]
+
+
+def _missing_last(value: float | None) -> float:
+    return math.inf if value is None else value
+
+
+def _checks_share(a: AgentResult) -> float:
+    return -(sum(c.passed for c in a.checks) / len(a.checks)) if a.checks else 1.0
+
+
+SORT_KEYS: tuple[SortKey, ...] = (
+    # The ranking itself: overall grade, then wall time, then cost (grading.rank_key).
+    SortKey("rank", lambda a, g: g.rank if g is not None else math.inf),
+    SortKey("performance", lambda a, g: (-POINTS[g.performance] if g and g.performance else 1, g.rank if g else 0)),
+    SortKey("wall time", lambda a, g: a.wall_s),
+    SortKey("TTFT", lambda a, g: _missing_last(a.ttft_s)),
+    SortKey("cost", lambda a, g: _missing_last(a.cost_usd)),
+    SortKey("tokens", lambda a, g: a.usage.input_tokens + a.usage.output_tokens),
+    SortKey("checks", lambda a, g: (_checks_share(a), g.rank if g else 0)),
+    SortKey("model", lambda a, g: a.display_name.lower()),
+)
+
+COLUMNS = (
+    ("rank", "#"), ("model", "Model"), ("status", "Status"), ("checks", "Checks"),
+    ("perf", "Perf"), ("speed", "Speed"), ("costg", "Cost"), ("overall", "Overall"),
+    ("wall", "Wall s"), ("ttft", "TTFT s"), ("tok_in", "Tokens in"), ("tok_out", "Tokens out"),
+    ("usd", "$"),
+)
+# The column that shows each sort's figure gets the ▲/▼ mark.
+SORT_COLUMN = {"rank": "rank", "performance": "perf", "wall time": "wall", "TTFT": "ttft", "cost": "usd",
+               "tokens": "tok_in", "checks": "checks", "model": "model"}
+
+
+class ResultsTable(DataTable[Any]):
+    BINDINGS = [
+        Binding("enter", "open", "Details", id="results.open"),
+        Binding("s", "next_sort", "Sort by…", id="results.next_sort"),
+        Binding("S", "reverse_sort", "Reverse", id="results.reverse_sort"),
+    ]
+
+    class Open(Message):
+        def __init__(self, agent_id: str) -> None:
+            super().__init__()
+            self.agent_id = agent_id
+
+    class SortChanged(Message):
+        def __init__(self, name: str, reverse: bool) -> None:
+            super().__init__()
+            self.name = name
+            self.reverse = reverse
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+        self.agents: list[AgentResult] = []
+        self.grades: dict[str, AgentGrades] = {}
+        self.sort_index = 0
+        self.reverse = False
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label + " ", key=key)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._fill())
+
+    def show(self, agents: list[AgentResult], grades: list[AgentGrades]) -> None:
+        self.agents = list(agents)
+        self.grades = {g.agent_id: g for g in grades}
+        self._fill()
+
+    @property
+    def sort(self) -> SortKey:
+        return SORT_KEYS[self.sort_index]
+
+    def ordered(self) -> list[AgentResult]:
+        key = self.sort.key
+        return sorted(self.agents, key=lambda a: key(a, self.grades.get(a.agent_id)), reverse=self.reverse)
+
+    @property
+    def highlighted_agent_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def _grade(self, grade: str | None, *, basis: str | None = None) -> Text:
+        if grade is None:
+            return Text("unscored" if basis == "unscored" else "–", style="dim", justify="center")
+        text = Text(grade, style=f"bold {theme_color(self, GRADE_COLOURS[grade])}", justify="center")
+        if basis == "checks":
+            text.append("ᶜ", style="dim")  # performance from checks only
+        return text
+
+    def _row(self, a: AgentResult) -> list[Any]:
+        g = self.grades.get(a.agent_id)
+        status_colour = "success" if a.status == "ok" else "error"
+        status = Text(a.status, style=theme_color(self, status_colour))
+        if a.stop_reason == "max_tokens":
+            status.append(" (max_tokens)", style="dim")
+        if a.checks:
+            passed = sum(c.passed for c in a.checks)
+            colour = "success" if passed == len(a.checks) else "warning" if passed else "error"
+            checks = Text(f"{passed}/{len(a.checks)}", style=theme_color(self, colour), justify="right")
+        else:
+            checks = Text("–", style="dim", justify="right")
+        right = {"justify": "right"}
+        return [
+            Text(str(g.rank) if g else "", **right),
+            Text(a.display_name),
+            status,
+            checks,
+            self._grade(g.performance if g else None, basis=g.basis if g else None),
+            self._grade(g.speed if g else None),
+            self._grade(g.cost if g else None),
+            self._grade(g.overall if g else None),
+            Text(secs(a.wall_s), **right),
+            Text(secs(a.ttft_s), **right),
+            Text(f"{a.usage.input_tokens:,}", **right),
+            Text(f"{a.usage.output_tokens:,}", **right),
+            Text(usd(a.cost_usd), **right),
+        ]
+
+    def _fill(self) -> None:
+        keep = self.highlighted_agent_id
+        self.clear()
+        marked = SORT_COLUMN[self.sort.name]
+        for key, label in COLUMNS:
+            column = self.columns[key]  # type: ignore[index]
+            column.label = Text(label + (("▼" if self.reverse else "▲") if key == marked else " "))
+        for agent in self.ordered():
+            self.add_row(*self._row(agent), key=agent.agent_id)
+        if keep is not None:
+            self.move_cursor(row=self.get_row_index(keep))
+        self.refresh()
+
+    def action_next_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORT_KEYS)
+        self.reverse = False
+        self._fill()
+        self.post_message(self.SortChanged(self.sort.name, self.reverse))
+
+    def action_reverse_sort(self) -> None:
+        self.reverse = not self.reverse
+        self._fill()
+        self.post_message(self.SortChanged(self.sort.name, self.reverse))
+
+    def action_open(self) -> None:
+        agent_id = self.highlighted_agent_id
+        if agent_id is not None:
+            self.post_message(self.Open(agent_id))

@@ -1,0 +1,201 @@
+"""The model roster on the home screen: a toggle per model, its readiness and what to do
+about it, and the estimated minimum cost of the task's first turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from nanotui.ui.widgets.theme_colors import theme_color
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What the roster shows for one entry. ``ready`` is None while it is being checked."""
+
+    ready: bool | None
+    state: str  # "ready", "missing key", "ollama down", ...
+    detail: str = ""
+    action: str = ""
+
+
+CHECKING = Readiness(None, "checking…")
+READY_WIDTH = 17  # "✗ no tool support"
+COST_WIDTH = 10
+
+
+def readiness_text(r: Readiness, *, warning: str = "yellow") -> Text:
+    """One line: what to do first when the model is not ready, then what was found."""
+    text = Text()
+    if r.ready is False and r.action:
+        text.append(r.action, style=f"bold {warning}")
+        if r.detail:
+            text.append(f" · {r.detail}", style="dim")
+    else:
+        text.append(r.detail, style="dim" if r.ready else "")
+        if r.action:
+            text.append(f" · {r.action}", style=warning)
+    return text
+
+
+def format_cost(cost: float | None, *, known: bool = True) -> str:
+    if not known:
+        return "…"
+    if cost is None:
+        return "price ?"
+    if cost == 0:
+        return "$0"
+    return f"≥${cost:.4f}" if cost >= 0.0001 else f"≥${cost:.6f}"
+
+
+class RosterTable(DataTable[Any]):
+    """One row per roster entry (row key = entry name). Space toggles, ``a`` picks every
+    ready entry, ``n`` clears, enter asks the screen to start the run."""
+
+    BINDINGS = [
+        Binding("space", "toggle", "Toggle", id="roster.toggle"),
+        Binding("a", "all_ready", "All ready", id="roster.all_ready"),
+        Binding("n", "select_none", "None", id="roster.none"),
+        Binding("enter", "start", "Run", id="roster.start"),
+    ]
+
+    class SelectionChanged(Message):
+        def __init__(self, selected: list[str]) -> None:
+            super().__init__()
+            self.selected = selected
+
+    class StartRequested(Message):
+        pass
+
+    class ReadinessChanged(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, specs: list[Any], **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+        self.specs = {s.name: s for s in specs}
+        self.order = [s.name for s in specs]
+        self.selected: set[str] = set()
+        self.readiness: dict[str, Readiness] = {name: CHECKING for name in self.order}
+        self.costs: dict[str, float | None] = {}
+        self._action_width = 40
+
+    COLUMN_KEYS = ("on", "model", "spec", "ready", "cost", "action")
+
+    def on_mount(self) -> None:
+        self.add_column(" ", key="on", width=1)
+        self.add_column("Model", key="model")
+        self.add_column("Spec", key="spec")
+        self.add_column("Readiness", key="ready", width=READY_WIDTH)
+        self.add_column(Text("1st turn", justify="right"), key="cost", width=COST_WIDTH)
+        self.add_column("Details · what to do", key="action")
+        for name in self.order:
+            self.add_row(*self._cells(name), key=name)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint_rows())
+
+    def on_resize(self) -> None:
+        # The last column takes what is left, so the table never needs a horizontal
+        # scrollbar; the full text of the highlighted row is shown below the table.
+        fixed = sum(c.get_render_width(self) for key, c in self.columns.items() if key != "action")
+        width = max(12, self.scrollable_content_region.width - fixed - 2 * self.cell_padding)
+        if width != self._action_width:
+            self._action_width = width
+            self.repaint_rows()
+
+    def repaint_rows(self) -> None:
+        """Re-render every row (colours come from the theme)."""
+        for name in self.order:
+            for key, value in zip(self.COLUMN_KEYS, self._cells(name)):
+                self.update_cell(name, key, value, update_width=key == "action")
+
+    # -- cells ---------------------------------------------------------------------------
+
+    def _mark(self, name: str) -> Text:
+        return Text("☑", style=f"bold {theme_color(self, 'success')}") if name in self.selected else Text("☐", style="dim")
+
+    def _ready_cell(self, name: str) -> Text:
+        r = self.readiness[name]
+        if r.ready is None:
+            return Text(r.state, style="dim italic")
+        style = theme_color(self, "success" if r.ready else "error")
+        return Text(("✓ " if r.ready else "✗ ") + r.state, style=style)
+
+    def _action_cell(self, name: str) -> Text:
+        """Not ready: what to do (the detail when there is no action). Ready: the detail,
+        plus the action when there is one (e.g. an unknown price)."""
+        text = readiness_text(self.readiness[name], warning=theme_color(self, "warning"))
+        text.truncate(self._action_width, overflow="ellipsis")
+        return text
+
+    def _cost_cell(self, name: str) -> Text:
+        return Text(format_cost(self.costs.get(name), known=name in self.costs), justify="right")
+
+    def _cells(self, name: str) -> list[Any]:
+        spec = self.specs[name]
+        return [self._mark(name), Text(spec.display_name), Text(spec.spec, style="dim"),
+                self._ready_cell(name), self._cost_cell(name), self._action_cell(name)]
+
+    # -- updates -------------------------------------------------------------------------
+
+    def set_readiness(self, name: str, readiness: Readiness) -> None:
+        if name not in self.readiness:
+            return
+        self.readiness[name] = readiness
+        self.update_cell(name, "ready", self._ready_cell(name))
+        self.update_cell(name, "action", self._action_cell(name), update_width=True)
+        self.post_message(self.ReadinessChanged(name))
+
+    def set_cost(self, name: str, cost: float | None) -> None:
+        if name not in self.readiness:
+            return
+        self.costs[name] = cost
+        self.update_cell(name, "cost", self._cost_cell(name))
+
+    def clear_costs(self) -> None:
+        self.costs.clear()
+        for name in self.order:
+            self.update_cell(name, "cost", self._cost_cell(name))
+
+    def set_selected(self, names: set[str]) -> None:
+        self.selected = {n for n in names if n in self.specs}
+        for name in self.order:
+            self.update_cell(name, "on", self._mark(name))
+        self.post_message(self.SelectionChanged(self.selected_names))
+
+    @property
+    def selected_names(self) -> list[str]:
+        """Selected entries in roster order (the order panes appear in)."""
+        return [n for n in self.order if n in self.selected]
+
+    @property
+    def highlighted_name(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_toggle(self) -> None:
+        name = self.highlighted_name
+        if name is not None:
+            self.set_selected(self.selected ^ {name})
+
+    def action_all_ready(self) -> None:
+        ready = {n for n, r in self.readiness.items() if r.ready}
+        if not ready:
+            self.notify("No model is ready yet — see “What to do”.", severity="warning")
+            return
+        self.set_selected(ready)
+
+    def action_select_none(self) -> None:
+        self.set_selected(set())
+
+    def action_start(self) -> None:
+        self.post_message(self.StartRequested())

@@ -1,0 +1,156 @@
+"""The task ladder on the home screen: level and title per task; typing filters it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+
+def task_matches(task: Any, query: str) -> bool:
+    """Every word of the query appears in the task's id, title or level ("l3" finds level 3)."""
+    haystack = f"{task.id} {task.title} l{task.level} level {task.level}".lower()
+    return all(word in haystack for word in query.lower().split())
+
+
+class TaskTable(DataTable[Any]):
+    """Rows are tasks (row key = task id). Printable keys edit the filter instead of
+    triggering bindings, so "type to filter" works without moving focus."""
+
+    BINDINGS = [
+        Binding("enter", "choose", "Choose task", id="tasks.choose"),
+        Binding("backspace", "filter_back", "Filter ⌫", show=False, id="tasks.filter_back"),
+        Binding("escape", "filter_clear", "Clear filter", show=False, id="tasks.filter_clear"),
+    ]
+
+    class Chosen(Message):
+        def __init__(self, task_id: str) -> None:
+            super().__init__()
+            self.task_id = task_id
+
+    class FilterEdited(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.filter_text = ""
+
+    def on_mount(self) -> None:
+        self.add_column("Lvl", key="level", width=3)
+        self.add_column("Task", key="title")
+        self.add_column("Checks", key="checks", width=6)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self._set_filter(self.filter_text + event.character)
+
+    def action_filter_back(self) -> None:
+        if self.filter_text:
+            self._set_filter(self.filter_text[:-1])
+
+    def action_filter_clear(self) -> None:
+        if self.filter_text:
+            self._set_filter("")
+
+    def _set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.post_message(self.FilterEdited(text))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Shown in the footer only when they would do something.
+        if action in ("filter_back", "filter_clear"):
+            return bool(self.filter_text)
+        return True
+
+    @property
+    def highlighted_task_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def action_choose(self) -> None:
+        task_id = self.highlighted_task_id
+        if task_id is not None:
+            self.post_message(self.Chosen(task_id))
+
+
+class TaskPicker(Vertical):
+    """The filter line and the table of tasks."""
+
+    class Highlighted(Message):
+        def __init__(self, task: Any | None) -> None:
+            super().__init__()
+            self.task = task
+
+    def __init__(self, tasks: list[Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tasks = sorted(tasks, key=lambda t: (t.level, t.id))
+        self._by_id = {t.id: t for t in self.tasks}
+        self.border_title = "Tasks"
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._filter_line(""), id="task-filter")
+        yield TaskTable(id="task-table")
+
+    @property
+    def table(self) -> TaskTable:
+        return self.query_one(TaskTable)
+
+    def on_mount(self) -> None:
+        self._fill("")
+
+    def task(self, task_id: str | None) -> Any | None:
+        return self._by_id.get(task_id) if task_id else None
+
+    @property
+    def highlighted(self) -> Any | None:
+        return self.task(self.table.highlighted_task_id)
+
+    def select(self, task_id: str) -> bool:
+        """Move the cursor to a task (used to restore the last selection)."""
+        table = self.table
+        try:
+            index = table.get_row_index(task_id)
+        except Exception:  # noqa: BLE001 - RowDoesNotExist: the task was filtered out or removed
+            return False
+        table.move_cursor(row=index)
+        return True
+
+    def _filter_line(self, text: str) -> Text:
+        if not text:
+            return Text("type to filter", style="dim italic")
+        return Text.assemble(("filter: ", "dim"), (text, "bold"), ("▏", "reverse"))
+
+    def on_task_table_filter_edited(self, message: TaskTable.FilterEdited) -> None:
+        message.stop()
+        self.query_one("#task-filter", Static).update(self._filter_line(message.text))
+        self._fill(message.text)
+
+    def _fill(self, query: str) -> None:
+        table = self.table
+        keep = table.highlighted_task_id
+        table.clear()
+        for task in self.tasks:
+            if query and not task_matches(task, query):
+                continue
+            checks = len(task.checks)
+            checks_cell = Text(f"{checks}{'⚙' if task.has_command_check else ''}", justify="right")
+            table.add_row(Text(str(task.level), justify="right"), task.title, checks_cell, key=task.id)
+        if keep is not None:
+            self.select(keep)
+        self.post_message(self.Highlighted(self.highlighted))
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        message.stop()
+        self.post_message(self.Highlighted(self.task(message.row_key.value)))
