@@ -191,25 +191,35 @@ def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
         return ProviderError(redact(f"API error: {exc.message}"), retryable=False)
     if isinstance(exc, anthropic.AnthropicError):
         return ProviderError(redact(f"{type(exc).__name__}: {exc}"), retryable=False)
-    import httpx2
-
-    if isinstance(exc, httpx2.TimeoutException):
-        return ProviderError(f"stream stalled: nothing for {request_timeout(spec):g} s, request timed out", retryable=True)
+    if isinstance(exc, _http_lib().TimeoutException):
+        seconds = request_timeout(spec)
+        return ProviderError(f"stream stalled: nothing for {seconds:g} s, request timed out", retryable=True)
     return ProviderError(redact(f"connection lost: {type(exc).__name__}: {exc}"), retryable=True)
+
+
+def _http_lib():  # -> the module
+    """The HTTP client the SDK is built on: errors while a stream is read come from it
+    unwrapped. Recent SDKs use ``httpx2``, older ones ``httpx``."""
+    try:
+        import httpx2
+
+        return httpx2
+    except ImportError:
+        import httpx
+
+        return httpx
 
 
 def sdk_exceptions() -> tuple[type[BaseException], ...]:
     import anthropic
-    import httpx2
 
-    return (anthropic.AnthropicError, httpx2.HTTPError)
+    return (anthropic.AnthropicError, _http_lib().HTTPError)
 
 
 class AnthropicProvider(Provider):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__(spec)
         import anthropic
-        import httpx2
 
         self.max_tokens, self.thinking_budget = token_limits(spec)
         timeout = request_timeout(spec)
@@ -217,7 +227,7 @@ class AnthropicProvider(Provider):
             api_key=api_key_for(spec),
             base_url=spec.base_url or base_url_from_env(),  # None: the SDK reads ANTHROPIC_BASE_URL
             max_retries=0,  # the engine's RetryPolicy retries, the same way for every provider
-            timeout=httpx2.Timeout(timeout, connect=min(10.0, timeout)),
+            timeout=anthropic.Timeout(timeout, connect=min(10.0, timeout)),
         )
 
     def params(self, system: str, messages: list[Message], tools: list[ToolDef]) -> dict[str, Any]:

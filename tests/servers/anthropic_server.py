@@ -65,8 +65,8 @@ class AnthropicServer(ScriptedServer):
             for piece in split(r.reasoning, 2):
                 yield sse({"type": "content_block_delta", "index": index,
                            "delta": {"type": "thinking_delta", "thinking": piece}}, "content_block_delta")
-            yield sse({"type": "content_block_delta", "index": index,
-                       "delta": {"type": "signature_delta", "signature": f"sig-{index}-scripted"}}, "content_block_delta")
+            signature = {"type": "signature_delta", "signature": f"sig-{index}-scripted"}
+            yield sse({"type": "content_block_delta", "index": index, "delta": signature}, "content_block_delta")
             yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
             index += 1
         if r.text:
