@@ -75,6 +75,10 @@ class Orchestrator:
 
     async def run(self) -> RunResult:
         started = now_iso()
+        if self._provider_factory is None:
+            from nanotui.providers.base import preload
+
+            await asyncio.to_thread(preload, self.specs)
         for agent_id, spec in zip(self.agent_ids, self.specs):
             self._tasks[agent_id] = asyncio.create_task(self._run_one(agent_id, spec), name=agent_id)
         interrupted = False

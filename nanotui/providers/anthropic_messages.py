@@ -51,6 +51,9 @@ STOP = {
 # Error types the API sends inside a 200 stream (an ``event: error``); these may pass.
 RETRYABLE_ERROR_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
+# Imported in a worker thread before any agent's clock starts (see base.preload).
+SDK_MODULES = ("anthropic",)
+
 
 def create(spec: ModelSpec) -> Provider:
     return AnthropicProvider(spec)

@@ -45,6 +45,9 @@ DEFAULT_TIMEOUT_S = 300.0
 THINK_LEVELS = ("low", "medium", "high")
 DONE = {"stop": "end", "length": "max_tokens"}
 
+# Imported in a worker thread before any agent's clock starts (see base.preload).
+SDK_MODULES = ("ollama",)
+
 
 def create(spec: ModelSpec) -> Provider:
     return OllamaProvider(spec)

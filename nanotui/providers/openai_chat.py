@@ -31,6 +31,9 @@ from nanotui.providers.openai_common import is_reasoning_model, make_client, map
 
 FINISH = {"stop": "end", "tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}
 
+# Imported in a worker thread before any agent's clock starts (see base.preload).
+SDK_MODULES = ("openai",)
+
 
 def create(spec: ModelSpec) -> Provider:
     return ChatProvider(spec)

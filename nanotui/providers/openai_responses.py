@@ -27,6 +27,9 @@ from nanotui.engine.usage import Usage
 from nanotui.providers.base import Provider
 from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions
 
+# Imported in a worker thread before any agent's clock starts (see base.preload).
+SDK_MODULES = ("openai",)
+
 
 def create(spec: ModelSpec) -> Provider:
     return ResponsesProvider(spec)
