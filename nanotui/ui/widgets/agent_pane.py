@@ -1,0 +1,421 @@
+"""One agent's live pane in the arena.
+
+Events arrive per token; the pane only queues them (:meth:`AgentPane.take`). The arena's one
+refresh timer calls :meth:`AgentPane.flush` (turn the queue into widgets: one Markdown append
+per text segment per tick, tool-call blocks, collapsed reasoning) and
+:meth:`AgentPane.refresh_counters` (the header), so the work per tick is bounded however fast
+the model streams.
+
+Times shown here come from the arena's clock (``clock``) as the events reach the UI; the
+results screen shows the engine's own wall time and TTFT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.widget import Widget
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from nanotui.engine.events import (
+    AgentFinished,
+    AgentStarted,
+    Event,
+    ReasoningDelta,
+    RetryScheduled,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+)
+from nanotui.engine.live import LiveAgent
+from nanotui.engine.pricing import Price
+from nanotui.engine.tokens import StreamingEstimate
+from nanotui.ui.widgets.tool_call import ToolCallBlock
+
+Clock = Callable[[], float]
+
+RUNNING = frozenset({"thinking", "calling tool", "retrying"})
+FAILED = frozenset({"error", "timeout"})
+STOPPED = frozenset({"cancelled", "max_turns", "budget"})
+# status -> (symbol, theme variable, label)
+STATUS_LOOK = {
+    "queued": ("○", "$text-muted", "queued"),
+    "thinking": ("●", "$primary", "thinking"),
+    "calling tool": ("▸", "$secondary", "calling tool"),
+    "retrying": ("↻", "$warning", "retrying"),
+    "ok": ("✓", "$success", "ok"),
+    "error": ("✗", "$error", "error"),
+    "timeout": ("✗", "$error", "timeout"),
+    "cancelled": ("■", "$warning", "cancelled"),
+    "max_turns": ("■", "$warning", "max turns"),
+    "budget": ("■", "$warning", "over budget"),
+}
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """What the pane needs to estimate tokens and cost before the provider reports usage."""
+
+    encoding: object  # tiktoken.Encoding
+    first_turn_tokens: int
+    price: Price | None
+
+
+def fmt_secs(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}s" if value < 600 else f"{int(value // 60)}m{int(value % 60):02d}s"
+
+
+def fmt_tokens(n: int) -> str:
+    if n < 10_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k"
+    return f"{n / 1_000_000:.2f}M"
+
+
+def fmt_cost(value: float | None) -> str:
+    if value is None:
+        return "$?"
+    if value == 0:
+        return "$0"
+    if value < 0.0001:
+        return f"${value:.6f}"
+    return f"${value:.4f}" if value < 10 else f"${value:.2f}"
+
+
+def _markdown_parser():  # -> MarkdownIt
+    from markdown_it import MarkdownIt
+
+    # GitHub-like, but without linkify: models write file names such as README.md, which
+    # linkify would turn into links to a .md domain.
+    return MarkdownIt("gfm-like", {"linkify": False})
+
+
+class AgentPane(Widget, can_focus=True, can_focus_children=False):
+    DEFAULT_CSS = """
+    AgentPane {
+        height: 1fr;
+        width: 1fr;
+        border: round $panel-lighten-2;
+        border-title-color: $foreground;
+        border-title-style: bold;
+        border-subtitle-align: right;
+        padding: 0 1;
+        layout: vertical;
+    }
+    AgentPane:focus {
+        border: heavy $accent;
+    }
+    AgentPane.-running { border: round $primary 70%; }
+    AgentPane.-running:focus { border: heavy $accent; }
+    AgentPane.-ok { border: round $success 70%; }
+    AgentPane.-ok:focus { border: heavy $success; }
+    AgentPane.-failed { border: round $error; }
+    AgentPane.-failed:focus { border: heavy $error; }
+    AgentPane.-stopped { border: round $warning 70%; }
+    AgentPane.-stopped:focus { border: heavy $warning; }
+    AgentPane > #counters {
+        height: auto;
+        color: $text-muted;
+    }
+    AgentPane > #transcript {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    AgentPane #placeholder {
+        color: $text-muted;
+        text-style: italic;
+    }
+    AgentPane Markdown {
+        margin: 0;
+        padding: 0;
+        background: transparent;
+    }
+    AgentPane MarkdownParagraph { margin: 0 0 1 0; }
+    AgentPane Collapsible {
+        border: none;
+        padding: 0;
+        margin: 0;
+        background: transparent;
+    }
+    AgentPane Collapsible > Contents { padding: 0 0 0 2; }
+    AgentPane .reasoning-text { color: $text-muted; }
+    AgentPane .retry-note { color: $warning; }
+    AgentPane > #pane-error {
+        height: auto;
+        max-height: 4;
+        display: none;
+        color: $error;
+        border-top: hkey $error 50%;
+    }
+    AgentPane.-failed > #pane-error, AgentPane.-stopped > #pane-error { display: block; }
+    AgentPane.-stopped > #pane-error { color: $warning; border-top: hkey $warning 50%; }
+    """
+
+    def __init__(self, live: LiveAgent, *, clock: Clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.live = live
+        self.agent_id = live.agent_id
+        self._clock = clock
+        self._pending: list[Event] = []
+        self._flush_lock = asyncio.Lock()
+        self.started_at: float | None = None
+        self.first_token_at: float | None = None
+        self.finished_at: float | None = None
+        self._estimates: Estimates | None = None
+        self._turn_output = StreamingEstimate(None)
+        self._turn_streamed = False  # text or reasoning since the last TurnFinished
+        # transcript state
+        self._segments: list[Markdown] = []  # every text segment, in order
+        self._stream: MarkdownStream | None = None
+        self._reasoning: Static | None = None
+        self._reasoning_text = ""
+        self._tool_blocks: dict[str, ToolCallBlock] = {}
+        self._has_content = False
+        self._header_markup = ""
+        self._status_class = ""
+        self._subtitle = ""
+        self.border_title = escape(live.display_name)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="counters", markup=True)
+        with VerticalScroll(id="transcript") as transcript:
+            transcript.can_focus = False
+            yield Static("waiting for a free slot…", id="placeholder")
+        yield Static(id="pane-error", markup=False)
+
+    def on_mount(self) -> None:
+        self.refresh_counters()
+
+    # -- input (per event: cheap) -----------------------------------------------------------
+
+    def take(self, event: Event) -> None:
+        """Queue an event for the next flush; note the times it reached the UI."""
+        now = self._clock()
+        match event:
+            case AgentStarted():
+                self.started_at = now
+            case TextDelta() | ReasoningDelta():
+                if isinstance(event, TextDelta) and self.first_token_at is None:
+                    self.first_token_at = now
+                self._turn_output.feed(event.text)
+                self._turn_streamed = True
+            case ToolCallStarted():
+                if self.first_token_at is None:
+                    self.first_token_at = now
+            case TurnFinished():
+                # The provider's exact usage replaces the estimate for this turn.
+                self._turn_output.reset()
+                self._turn_streamed = False
+            case AgentFinished():
+                self.finished_at = now
+                self._turn_output.reset()
+                self._turn_streamed = False
+        self._pending.append(event)
+
+    def set_estimates(self, estimates: Estimates) -> None:
+        self._estimates = estimates
+        self._turn_output.encoding = estimates.encoding
+
+    # -- the timer's work -------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Turn queued events into widgets, coalescing consecutive deltas."""
+        async with self._flush_lock:
+            if not self._pending or not self.is_attached:
+                return
+            events, self._pending = self._pending, []
+            i = 0
+            while i < len(events):
+                event = events[i]
+                if isinstance(event, TextDelta | ReasoningDelta):
+                    kind = type(event)
+                    j = i
+                    while j < len(events) and type(events[j]) is kind:
+                        j += 1
+                    chunk = "".join(e.text for e in events[i:j])  # type: ignore[union-attr]
+                    if kind is TextDelta:
+                        await self._append_text(chunk)
+                    else:
+                        await self._append_reasoning(chunk)
+                    i = j
+                    continue
+                await self._apply(event)
+                i += 1
+
+    async def _apply(self, event: Event) -> None:
+        match event:
+            case AgentStarted():
+                self._placeholder("waiting for the first token…")
+            case ToolCallStarted():
+                await self._close_segments()
+                block = ToolCallBlock(event.call_id, event.name, event.arguments)
+                self._tool_blocks[event.call_id] = block
+                await self._mount(block)
+            case ToolCallFinished():
+                block = self._tool_blocks.get(event.call_id)
+                if block is not None:
+                    block.finish(event.ok, event.result_size, event.result)
+            case TurnFinished():
+                await self._close_segments()
+            case RetryScheduled():
+                await self._close_segments()
+                note = Static(
+                    f"↻ retry {event.attempt} in {event.wait_s:.1f}s: {event.reason}", classes="retry-note", markup=False
+                )
+                await self._mount(note)
+            case AgentFinished():
+                await self._close_segments()
+                if not self._has_content:
+                    self._placeholder("no output" if self.live.status not in FAILED else "")
+                if self.live.error:
+                    self.query_one("#pane-error", Static).update(self.live.error)
+
+    async def _mount(self, widget: Widget) -> None:
+        if not self._has_content:
+            self._has_content = True
+            self.query_one("#placeholder").display = False
+        await self.query_one("#transcript").mount(widget)
+
+    def _placeholder(self, text: str) -> None:
+        if self._has_content:
+            return
+        placeholder = self.query_one("#placeholder", Static)
+        placeholder.update(text)
+        placeholder.display = bool(text)
+
+    async def _append_text(self, chunk: str) -> None:
+        if self._reasoning is not None:
+            self._reasoning = None  # text after reasoning: the reasoning block is complete
+        if self._stream is None:
+            segment = Markdown(parser_factory=_markdown_parser)
+            self._segments.append(segment)
+            await self._mount(segment)
+            self._stream = Markdown.get_stream(segment)
+        await self._stream.write(chunk)
+
+    async def _append_reasoning(self, chunk: str) -> None:
+        if self._stream is not None:
+            await self._stop_stream()
+        if self._reasoning is None:
+            self._reasoning_text = ""
+            self._reasoning = Static(classes="reasoning-text", markup=False)
+            await self._mount(Collapsible(self._reasoning, title="reasoning", collapsed=True))
+        self._reasoning_text += chunk
+        self._reasoning.update(self._reasoning_text)
+
+    async def _stop_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.stop()
+
+    async def _close_segments(self) -> None:
+        await self._stop_stream()
+        self._reasoning = None
+
+    def refresh_counters(self, now: float | None = None) -> None:
+        """Redraw the header and status from the live state (called ~10 times a second)."""
+        a = self.live
+        transcript = self.transcript()
+        if not transcript.is_anchored and transcript.max_scroll_y > 0:
+            # Follow new output once it overflows (anchoring earlier would bottom-align it).
+            transcript.anchor()
+        status_class = (
+            "-running" if a.status in RUNNING else "-ok" if a.status == "ok" else "-failed" if a.status in FAILED
+            else "-stopped" if a.status in STOPPED else ""
+        )
+        if status_class != self._status_class:
+            if self._status_class:
+                self.remove_class(self._status_class)
+            if status_class:
+                self.add_class(status_class)
+            self._status_class = status_class
+        symbol, colour, label = STATUS_LOOK.get(a.status, ("●", "$foreground", a.status))
+        subtitle = f"[{colour}]{symbol} {label}[/]"
+        if subtitle != self._subtitle:
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
+        markup = self._counters_markup(self._clock() if now is None else now)
+        if markup != self._header_markup:
+            self._header_markup = markup
+            self.query_one("#counters", Static).update(markup)
+
+    def _counters_markup(self, now: float) -> str:
+        a = self.live
+        if self.started_at is None:
+            elapsed = None
+        else:
+            elapsed = (self.finished_at if self.finished_at is not None else now) - self.started_at
+        ttft = None if self.first_token_at is None or self.started_at is None else self.first_token_at - self.started_at
+        in_text, out_text, cost_text = self._token_texts()
+        if a.done or a.status == "queued":
+            turns = f"{a.turns} turn" + ("" if a.turns == 1 else "s")
+        else:
+            turns = f"turn {a.turns + 1}"  # the one in progress
+        line1 = f"{fmt_secs(elapsed)}  TTFT {fmt_secs(ttft)}  {turns}"
+        if a.retries:
+            line1 += f"  retries {a.retries}"
+        line2 = f"in {in_text}  out {out_text}  {cost_text}"
+        lines = [line1, line2]
+        if a.emulated_tools:
+            lines.append("[$warning]emulated tools[/]")
+        return "\n".join(lines)
+
+    def _token_texts(self) -> tuple[str, str, str]:
+        """Exact figures from the provider's usage; ``~`` marks an estimate for text that is
+        still streaming (replaced by the exact figure when the turn ends)."""
+        a = self.live
+        est = self._estimates
+        exact_in, exact_out = a.usage.input_tokens, a.usage.output_tokens
+        streaming_out = self._turn_output.count() if self._turn_streamed else None
+        in_text = fmt_tokens(exact_in)
+        out_text = fmt_tokens(exact_out)
+        if a.usage.total_tokens == 0 and a.cost_usd is None:
+            cost_text = "$0" if a.done else "$–"  # nothing used yet: nothing to price
+        else:
+            cost_text = fmt_cost(a.cost_usd)
+        if a.done:
+            return in_text, out_text, cost_text
+        first_turn = a.turns == 0 and a.started_at is not None
+        if first_turn and est is not None:
+            in_text = f"~{fmt_tokens(est.first_turn_tokens)}"
+        elif a.turns == 0:
+            in_text = "–"
+        if streaming_out is not None:
+            out_text = f"~{fmt_tokens(exact_out + streaming_out)}"
+        price = est.price if est is not None else None
+        if first_turn and price is not None and price.input_mtok == 0 and not price.output_mtok:
+            cost_text = "$0"  # a free (local) model: exact, not an estimate
+        elif first_turn and est is not None and price is not None and price.input_mtok is not None:
+            out_price = price.output_mtok or 0.0
+            guess = (est.first_turn_tokens * price.input_mtok + (streaming_out or 0) * out_price) / 1_000_000
+            cost_text = f"~{fmt_cost(guess)}"
+        return in_text, out_text, cost_text
+
+    # -- reading the pane -------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The assistant text the pane's widgets hold, in order (text still queued for the
+        next flush, or still in a Markdown stream's buffer, is not in it yet)."""
+        return "".join(segment.source for segment in self._segments)
+
+    def transcript(self) -> VerticalScroll:
+        return self.query_one("#transcript", VerticalScroll)
+
+    def toggle_reasoning(self) -> None:
+        collapsibles = list(self.query(Collapsible))
+        if not collapsibles:
+            return
+        expand = any(c.collapsed for c in collapsibles)
+        for c in collapsibles:
+            c.collapsed = not expand

@@ -1,0 +1,620 @@
+"""The arena screen against the loopback servers: real SDKs, real HTTP, scripted models.
+
+Snapshots catch a run mid-way deterministically: a ``Held`` reply makes the server wait on a
+``threading.Event`` before its first byte and/or before the frame that ends the turn, and the
+arena reads its times from a ``FakeClock`` the test sets. Nothing on screen depends on the
+wall clock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+
+from nanotui.engine.agent import AgentTask, Limits
+from nanotui.engine.models import ModelSpec
+from nanotui.engine.plan import RunPlan
+from nanotui.engine.results import TaskRef
+from nanotui.ui.screens.arena import ArenaScreen, grid_shape
+from nanotui.ui.screens.confirm import ConfirmScreen
+from nanotui.ui.themes import load_themes
+from nanotui.ui.widgets.agent_pane import AgentPane
+from nanotui.ui.widgets.tool_call import ToolCallBlock
+from tests.helpers import FAST_RETRY
+from tests.servers.anthropic_server import AnthropicServer
+from tests.servers.ollama_server import OllamaServer
+from tests.servers.openai_server import OpenAIServer
+from tests.servers.script import Call, Fault, Reply
+
+SIZE = (160, 48)
+HOLD_LIMIT_S = 30.0  # a held reply never waits longer, so a broken test cannot hang the suite
+
+
+# -- held replies ---------------------------------------------------------------------------
+
+
+@dataclass
+class Held(Reply):
+    """A reply the server holds: before its first byte until ``start`` is set, and before the
+    frame that ends the turn until ``end`` is set (``None`` = no hold)."""
+
+    start: threading.Event | None = None
+    end: threading.Event | None = None
+
+
+@dataclass
+class HeldFault(Fault):
+    """A failure the server sends only once ``start`` is set."""
+
+    start: threading.Event | None = None
+
+
+class HoldingServer:
+    """Mixin for a ScriptedServer: serves :class:`Held` replies and faults with their holds."""
+
+    def next_step(self, model: str) -> Any:
+        step = super().next_step(model)  # type: ignore[misc]
+        start = getattr(step, "start", None)
+        if start is not None:  # runs in the request's handler thread
+            start.wait(HOLD_LIMIT_S)
+        return step
+
+    def stream(self, h: Any, body: Any, reply: Reply, fault: Fault | None) -> None:
+        if not isinstance(reply, Held):
+            super().stream(h, body, reply, fault)  # type: ignore[misc]
+            return
+        h.send_response(200)
+        h.send_header("content-type", self.content_type)  # type: ignore[attr-defined]
+        h.send_header("cache-control", "no-cache")
+        h.send_header("connection", "close")
+        h.end_headers()
+        h.close_connection = True
+        frames = list(self.frames(body, reply))  # type: ignore[attr-defined]
+        try:
+            for frame in frames[:-1]:
+                h.wfile.write(frame)
+                h.wfile.flush()
+            if reply.end is not None:
+                reply.end.wait(HOLD_LIMIT_S)
+            h.wfile.write(frames[-1])
+            h.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+class HeldOpenAI(HoldingServer, OpenAIServer):
+    pass
+
+
+class HeldAnthropic(HoldingServer, AnthropicServer):
+    pass
+
+
+class HeldOllama(HoldingServer, OllamaServer):
+    pass
+
+
+@dataclass
+class Servers:
+    openai: HeldOpenAI
+    anthropic: HeldAnthropic
+    ollama: HeldOllama
+    gates: list[threading.Event] = field(default_factory=list)
+
+    def gate(self) -> threading.Event:
+        event = threading.Event()
+        self.gates.append(event)
+        return event
+
+
+@pytest.fixture
+def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+    with HeldOpenAI() as oa, HeldAnthropic() as an, HeldOllama() as ol:
+        monkeypatch.setenv("OPENAI_BASE_URL", oa.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback-key-0000")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", an.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-loopback-0000")
+        monkeypatch.setenv("OLLAMA_HOST", ol.host)
+        s = Servers(oa, an, ol)
+        try:
+            yield s
+        finally:
+            for g in s.gates:  # let every held handler finish before the servers stop
+                g.set()
+
+
+# -- a tiny host app ----------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ArenaHost(App[None]):
+    """Just enough app to show an ArenaScreen (the real app is nanotui/ui/app.py)."""
+
+    def __init__(self, arena: ArenaScreen, theme: str = "nanotui-dark") -> None:
+        super().__init__()
+        themes, problems = load_themes()
+        assert not problems, problems
+        for t in themes:
+            self.register_theme(t)
+        self.theme = theme
+        self.arena = arena
+        self.finished: list[ArenaScreen.RunFinished] = []
+        self.show_results: list[ArenaScreen.ShowResults] = []
+        self.notes: list[str] = []
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.notes.append(message)
+        super().notify(message, **kwargs)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.arena)
+
+    def on_arena_screen_run_finished(self, message: ArenaScreen.RunFinished) -> None:
+        self.finished.append(message)
+
+    def on_arena_screen_show_results(self, message: ArenaScreen.ShowResults) -> None:
+        self.show_results.append(message)
+
+
+# Our own specs, not the shipped roster's: the snapshots must not change when the roster does.
+SPECS = {
+    s.name: s
+    for s in (
+        ModelSpec("gpt-5", "openai", "gpt-5", "GPT-5", options={"reasoning_effort": "medium"}),
+        ModelSpec("gpt-5-mini", "openai", "gpt-5-mini", "GPT-5 mini", options={"reasoning_effort": "medium"}),
+        ModelSpec("gpt-5-nano", "openai", "gpt-5-nano", "GPT-5 nano", options={"reasoning_effort": "medium"}),
+        ModelSpec("gpt-4.1", "openai", "gpt-4.1", "GPT-4.1"),
+        ModelSpec("gpt-4o-mini", "openai", "gpt-4o-mini", "GPT-4o mini"),
+        ModelSpec("claude-opus-4-1", "anthropic", "claude-opus-4-1", "Claude Opus 4.1", options={"max_tokens": 8192}),
+        ModelSpec("claude-sonnet-4-6", "anthropic", "claude-sonnet-4-6", "Claude Sonnet 4.6",
+                  options={"max_tokens": 8192}),
+        ModelSpec("claude-haiku-4-5", "anthropic", "claude-haiku-4-5", "Claude Haiku 4.5",
+                  options={"max_tokens": 4096}),
+        ModelSpec("gpt-oss-20b", "ollama", "gpt-oss:20b", "gpt-oss 20b (Ollama)",
+                  options={"think": "medium", "num_ctx": 32768}),
+    )
+}
+
+
+def spec(name: str) -> ModelSpec:
+    return SPECS[name]
+
+
+def make_arena(workspace: Path, names: list[str], clock: FakeClock | None = None, **kw: Any) -> ArenaScreen:
+    prompt = "Read README.md and summarise it in two sentences."
+    plan = RunPlan(
+        TaskRef("readme-summary", prompt, "Summarise the README"),
+        AgentTask(prompt, workspace),
+        [spec(n) for n in names],
+        Limits(max_turns=6, timeout_s=60),
+    )
+    return ArenaScreen(plan, clock=clock or FakeClock(), retry_policy=FAST_RETRY, **kw)
+
+
+async def wait_for(pilot: Pilot, predicate: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot, arena: ArenaScreen, texts: dict[str, str] | None = None) -> None:
+    """Flush every pane and wait until the given panes show exactly the given text."""
+    await arena._tick()
+    for agent_id, text in (texts or {}).items():
+        pane = arena.pane(agent_id)
+
+        async def shown() -> bool:
+            await arena._tick()
+            return pane.text == text
+
+        deadline = time.monotonic() + 15
+        while not await shown():
+            assert time.monotonic() < deadline, f"{agent_id} shows {pane.text!r}, expected {text!r}"
+            await pilot.pause(0.02)
+    await wait_for(pilot, lambda: all(p._estimates is not None for p in arena.panes), "token estimates")
+    await arena._tick()
+    await pilot.pause()
+
+
+# -- scripts ----------------------------------------------------------------------------------
+
+GPT5_REASONING = "The README is short. I can answer from the prompt's file after reading it once."
+GPT5_TEXT = (
+    "## Summary\n\nThe README introduces **Demo**, a tiny sample project, and states that "
+    "the secret word is `PLUM`.\n\nIt has no build or install steps."
+)
+MINI_TEXT = "The README is a two-line file: a *Demo* heading and one sentence giving the secret word, PLUM."
+SONNET_TEXT = "README.md describes a demo project. Its only fact is that the secret word is PLUM."
+
+
+def script_three(s: Servers) -> tuple[threading.Event, dict[str, str]]:
+    """GPT-5 reasoning then streaming; GPT-5 mini after two tools, streaming; Sonnet waiting
+    for its first token. Returns the gate that starts them and the text each pane shows."""
+    go, hold = s.gate(), s.gate()
+    s.openai.script("gpt-5", Held(reasoning=GPT5_REASONING, text=GPT5_TEXT, text_chunks=9,
+                                   start=go, end=hold, input_tokens=812))
+    s.openai.script(
+        "gpt-5-mini",
+        Held(calls=[Call("list_directory", {})], start=go, input_tokens=790, output_tokens=18),
+        Reply(calls=[Call("read_file", {"file_path": "README.md"})], input_tokens=870, output_tokens=22),
+        Held(text=MINI_TEXT, text_chunks=6, end=hold),
+    )
+    s.anthropic.script("claude-sonnet-4-6", Held(text=SONNET_TEXT, start=hold))
+    return go, {"a1": GPT5_TEXT, "a2": MINI_TEXT}
+
+
+THREE = ["gpt-5", "gpt-5-mini", "claude-sonnet-4-6"]
+
+
+async def run_three_to_mid(pilot: Pilot, arena: ArenaScreen, clock: FakeClock, go: threading.Event,
+                           texts: dict[str, str]) -> None:
+    await wait_for(pilot, lambda: all(p.started_at is not None for p in arena.panes), "agents to start")
+    clock.now = 1.4
+    go.set()
+    await wait_for(pilot, lambda: arena.board.agents["a2"].turns == 2, "GPT-5 mini's tool turns")
+    clock.now = 7.3
+    await settle(pilot, arena, texts)
+
+
+# -- snapshots --------------------------------------------------------------------------------
+
+
+def test_snapshot_three_panes_mid_run(snap_compare, servers: Servers, workspace: Path) -> None:
+    clock = FakeClock()
+    arena = make_arena(workspace, THREE, clock)
+    go, texts = script_three(servers)
+
+    async def run_before(pilot: Pilot) -> None:
+        await run_three_to_mid(pilot, arena, clock, go, texts)
+
+    assert snap_compare(ArenaHost(arena), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_zoomed_pane_with_reasoning_open(snap_compare, servers: Servers, workspace: Path) -> None:
+    clock = FakeClock()
+    arena = make_arena(workspace, THREE, clock)
+    go, texts = script_three(servers)
+
+    async def run_before(pilot: Pilot) -> None:
+        await run_three_to_mid(pilot, arena, clock, go, texts)
+        await pilot.press("enter", "t")
+        await pilot.pause()
+        assert arena.maximized is arena.pane("a1")
+
+    assert snap_compare(ArenaHost(arena), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_three_panes_light_theme(snap_compare, servers: Servers, workspace: Path) -> None:
+    clock = FakeClock()
+    arena = make_arena(workspace, THREE, clock)
+    go, texts = script_three(servers)
+
+    async def run_before(pilot: Pilot) -> None:
+        await run_three_to_mid(pilot, arena, clock, go, texts)
+
+    assert snap_compare(ArenaHost(arena, theme="nanotui-light"), terminal_size=SIZE, run_before=run_before)
+
+
+NINE = [
+    "gpt-5", "gpt-5-mini", "gpt-5-nano",
+    "claude-opus-4-1", "claude-sonnet-4-6", "claude-haiku-4-5",
+    "gpt-oss-20b", "gpt-4.1", "gpt-4o-mini",
+]
+
+
+def test_snapshot_nine_panes_mid_run(snap_compare, servers: Servers, workspace: Path) -> None:
+    clock = FakeClock()
+    arena = make_arena(workspace, NINE, clock)
+    s = servers
+    go, hold = s.gate(), s.gate()
+    s.openai.script("gpt-5", Held(reasoning=GPT5_REASONING, text=GPT5_TEXT, text_chunks=9, start=go, end=hold))
+    s.openai.script(
+        "gpt-5-mini",
+        Held(calls=[Call("read_file", {"file_path": "README.md"})], start=go),
+        Held(text=MINI_TEXT, end=hold),
+    )
+    s.openai.script("gpt-5-nano", Held(text="Demo project; the secret word is PLUM.", start=go, output_tokens=11))
+    s.anthropic.script("claude-opus-4-1", Held(reasoning="Short file; summarise directly.", text=SONNET_TEXT,
+                                               start=go, end=hold))
+    s.anthropic.script(
+        "claude-sonnet-4-6",
+        Held(calls=[Call("get_file_info", {"file_path": "README.md"})], start=go),
+        Reply(calls=[Call("read_file", {"file_path": "README.md"})]),
+        Held(text="The README is two lines long", end=hold),
+    )
+    s.anthropic.script("claude-haiku-4-5", HeldFault(404, "model: claude-haiku-4-5 not found", start=go))
+    s.ollama.script("gpt-oss:20b", Held(text="It is a demo README. The secret word: PLUM.", start=go, end=hold))
+    s.openai.script("gpt-4.1", Held(text="unused", start=hold))
+    s.openai.script(
+        "gpt-4o-mini",
+        Held(calls=[Call("read_file", {"file_path": "../outside.txt"})], start=go),
+        Held(text="I cannot read outside the workspace.", end=hold),
+    )
+    texts = {"a1": GPT5_TEXT, "a2": MINI_TEXT, "a3": "Demo project; the secret word is PLUM.",
+             "a4": SONNET_TEXT, "a5": "The README is two lines long", "a7": "It is a demo README. The secret word: PLUM.",
+             "a9": "I cannot read outside the workspace."}
+
+    async def run_before(pilot: Pilot) -> None:
+        board = arena.board.agents
+        await wait_for(pilot, lambda: all(p.started_at is not None for p in arena.panes), "agents to start")
+        clock.now = 2.1
+        go.set()
+        await wait_for(pilot, lambda: board["a3"].done and board["a6"].done, "nano to finish, haiku to fail")
+        await wait_for(pilot, lambda: board["a5"].tool_calls == 2 and board["a9"].turns == 1, "tool calls")
+        clock.now = 9.6
+        await settle(pilot, arena, texts)
+
+    assert snap_compare(ArenaHost(arena), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_tool_error_and_failed_pane(snap_compare, servers: Servers, workspace: Path) -> None:
+    clock = FakeClock()
+    arena = make_arena(workspace, ["gpt-5-mini", "claude-sonnet-4-6", "gpt-5-nano"], clock)
+    s = servers
+    go, hold = s.gate(), s.gate()
+    s.openai.script(
+        "gpt-5-mini",
+        Held(calls=[Call("read_file", {"file_path": "../../etc/passwd"}),
+                    Call("edit_file", {"file_path": "README.md", "old_str": "MANGO", "new_str": "KIWI"})], start=go),
+        Held(text="Both tool calls failed; the README says the secret word is PLUM.", end=hold),
+    )
+    s.anthropic.script(
+        "claude-sonnet-4-6",
+        Held(calls=[Call("get_file_info", {"file_path": "docs/missing.md"})], start=go),
+        Held(text="There is no docs folder. ", end=hold),
+    )
+    s.openai.script("gpt-5-nano", HeldFault(401, "Incorrect API key provided", start=go))
+    texts = {"a1": "Both tool calls failed; the README says the secret word is PLUM.",
+             "a2": "There is no docs folder. "}
+
+    async def run_before(pilot: Pilot) -> None:
+        board = arena.board.agents
+        await wait_for(pilot, lambda: all(p.started_at is not None for p in arena.panes), "agents to start")
+        clock.now = 0.9
+        go.set()
+        await wait_for(pilot, lambda: board["a3"].done and board["a1"].turns == 1 and board["a2"].turns == 1,
+                       "tool turns and the failure")
+        clock.now = 4.2
+        await settle(pilot, arena, texts)
+        blocks = list(arena.pane("a1").query(ToolCallBlock))
+        assert [b.ok for b in blocks] == [False, False]
+        assert "outside the workspace" in blocks[0].error_line
+
+    assert snap_compare(ArenaHost(arena), terminal_size=SIZE, run_before=run_before)
+
+
+# -- behaviour ----------------------------------------------------------------------------------
+
+
+def test_grid_shape_keeps_panes_readable() -> None:
+    width, height = 160, 46  # 160x48 less the status line and the footer
+    assert grid_shape(1, width, height) == (1, 1)
+    assert grid_shape(2, width, height) == (2, 1)
+    assert grid_shape(3, width, height) == (3, 1)
+    assert grid_shape(4, width, height) == (2, 2)
+    assert grid_shape(9, width, height) == (3, 3)
+    assert grid_shape(16, width, height) == (4, 4)
+    for n in range(1, 17):
+        cols, rows = grid_shape(n, width, height)
+        assert cols * rows >= n and (cols - 1) * rows < n and cols * (rows - 1) < n
+    # A tall, narrow terminal stacks panes instead of squeezing them side by side.
+    assert grid_shape(3, 80, 60) == (1, 3)
+
+
+async def test_nine_panes_are_readable_at_160x48(servers: Servers, workspace: Path) -> None:
+    hold = servers.gate()
+    for name in NINE:
+        s = spec(name)
+        server = {"openai": servers.openai, "anthropic": servers.anthropic, "ollama": servers.ollama}[s.provider]
+        server.script(s.model, Held(text="x", start=hold))
+    arena = make_arena(workspace, NINE)
+    async with ArenaHost(arena).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        regions = [p.region for p in arena.panes]
+        assert all(r.width >= 50 and r.height >= 14 for r in regions), regions
+        assert len({r.y for r in regions}) == 3 and len({r.x for r in regions}) == 3
+        # arrows move focus in the grid; tab goes to the next pane
+        assert arena.focused is arena.pane("a1")
+        await pilot.press("down")
+        assert arena.focused is arena.pane("a4")
+        await pilot.press("right", "right", "right")  # stays on its row
+        assert arena.focused is arena.pane("a6")
+        await pilot.press("tab")
+        assert arena.focused is arena.pane("a7")
+        await pilot.press("up", "left")
+        assert arena.focused is arena.pane("a4")
+
+
+async def test_streamed_text_arrives_whole_and_estimates_turn_exact(servers: Servers, workspace: Path) -> None:
+    text = "".join(f"Line {i}: the quick brown fox jumps over the lazy dog.\n\n" for i in range(60))
+    hold = servers.gate()
+    servers.openai.script("gpt-5-mini", Held(text=text, text_chunks=400, end=hold, input_tokens=1234,
+                                             output_tokens=777))
+    arena = make_arena(workspace, ["gpt-5-mini"])
+    async with ArenaHost(arena).run_test(size=SIZE) as pilot:
+        pane = arena.pane("a1")
+        await settle(pilot, arena, {"a1": text})
+        header = pane._header_markup
+        assert "out ~" in header and "in ~" in header, header  # estimates while streaming
+        from nanotui.engine.tokens import count_tokens, load_encoding
+
+        assert f"out ~{count_tokens(text, load_encoding()):,}" in header
+        hold.set()
+        await wait_for(pilot, lambda: arena.done, "the run to finish")
+        await arena._tick()
+        header = pane._header_markup
+        assert "in 1,234" in header and "out 777" in header and "~" not in header, header
+        assert pane.text == text  # not one token lost
+        assert arena.result is not None and arena.result.agents[0].status == "ok"
+
+
+async def test_cancel_one_agent_with_c_others_go_on(servers: Servers, workspace: Path) -> None:
+    hold, release = servers.gate(), servers.gate()
+    servers.openai.script("gpt-5", Held(text="never finishes", end=hold))
+    servers.openai.script("gpt-5-mini", Held(text="finishes fine", end=release))
+    arena = make_arena(workspace, ["gpt-5", "gpt-5-mini"])
+    host = ArenaHost(arena)
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot, arena, {"a1": "never finishes", "a2": "finishes fine"})
+        await pilot.press("c")
+        await wait_for(pilot, lambda: arena.board.agents["a1"].done, "a1 to be cancelled")
+        assert arena.board.agents["a1"].status == "cancelled"
+        assert not arena.board.agents["a2"].done
+        release.set()
+        await wait_for(pilot, lambda: arena.done, "the run to finish")
+        statuses = {a.agent_id: a.status for a in arena.result.agents}
+        assert statuses == {"a1": "cancelled", "a2": "ok"}
+        assert arena.result.interrupted is False
+        await arena._tick()
+        assert "cancelled" in str(arena.pane("a1").border_subtitle)
+
+
+@pytest.mark.parametrize("key", ["escape", "ctrl+c"])
+async def test_escape_or_ctrl_c_asks_before_cancelling_the_run(servers: Servers, workspace: Path, key: str) -> None:
+    hold = servers.gate()
+    servers.openai.script("gpt-5", Held(text="working on it", end=hold))
+    servers.anthropic.script("claude-sonnet-4-6", Held(text="me too", end=hold))
+    store = RecordingStore()
+    arena = make_arena(workspace, ["gpt-5", "claude-sonnet-4-6"], store=store)
+    host = ArenaHost(arena)
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot, arena, {"a1": "working on it", "a2": "me too"})
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(host.screen, ConfirmScreen)
+        await pilot.press("n")  # keep running
+        await pilot.pause()
+        assert host.screen is arena and not arena.done
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(host.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: arena.done, "the run to stop")
+        assert host.screen is arena
+        run = arena.result
+        assert run.interrupted and [a.status for a in run.agents] == ["cancelled", "cancelled"]
+        await pilot.pause()
+        assert [m.run for m in host.finished] == [run]
+        assert store.finished == [run] and store.begun and store.begun[0]["run_id"] == run.run_id
+        assert {e.kind for e in store.events} >= {"agent_started", "text_delta", "agent_finished"}
+        # once the run is over, escape no longer asks
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(host.screen, ConfirmScreen)
+
+
+async def test_enter_zooms_and_escape_only_unzooms(servers: Servers, workspace: Path) -> None:
+    hold = servers.gate()
+    servers.openai.script("gpt-5", Held(text="one", end=hold))
+    servers.openai.script("gpt-5-mini", Held(text="two", end=hold))
+    arena = make_arena(workspace, ["gpt-5", "gpt-5-mini"])
+    host = ArenaHost(arena)
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot, arena, {"a1": "one", "a2": "two"})
+        await pilot.press("right", "enter")
+        assert arena.maximized is arena.pane("a2")
+        assert arena.pane("a2").region.width == SIZE[0]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert arena.maximized is None and host.screen is arena  # no "cancel the run?" question
+
+
+async def test_r_shows_results_only_when_done(servers: Servers, workspace: Path) -> None:
+    hold = servers.gate()
+    servers.openai.script("gpt-5-nano", Held(text="done", end=hold))
+    done: list[Any] = []
+    arena = make_arena(workspace, ["gpt-5-nano"], on_done=done.append)
+    host = ArenaHost(arena)
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot, arena, {"a1": "done"})
+        await pilot.press("r")
+        await pilot.pause()
+        assert host.show_results == []
+        hold.set()
+        await wait_for(pilot, lambda: arena.done, "the run to finish")
+        await pilot.press("r")
+        await pilot.pause()
+        assert [m.run for m in host.show_results] == [arena.result] == done
+
+
+async def test_failing_store_is_reported_and_the_run_goes_on(servers: Servers, workspace: Path) -> None:
+    servers.openai.script("gpt-5-nano", Reply(text="fine"))
+    arena = make_arena(workspace, ["gpt-5-nano"], store=BrokenStore())
+    host = ArenaHost(arena)
+    async with host.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: arena.done, "the run to finish")
+        assert arena.result.agents[0].status == "ok"
+        assert any("History: could not record events" in m and "disk full" in m for m in host.notes), host.notes
+
+
+async def test_provider_failure_shows_in_its_pane(servers: Servers, workspace: Path) -> None:
+    servers.openai.script("gpt-5", Fault(400, "Unsupported parameter: 'reasoning.effort'"))
+    servers.openai.script("gpt-5-mini", Reply(text="all good"))
+    arena = make_arena(workspace, ["gpt-5", "gpt-5-mini"])
+    async with ArenaHost(arena).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: arena.done, "the run to finish")
+        await arena._tick()
+        failed = arena.pane("a1")
+        assert failed.has_class("-failed")
+        error = str(failed.query_one("#pane-error").render())
+        assert "Unsupported parameter" in error
+        assert arena.pane("a2").text == "all good" and arena.pane("a2").has_class("-ok")
+
+
+def test_every_binding_has_an_id() -> None:
+    for screen in (ArenaScreen, ConfirmScreen):
+        for binding in screen.BINDINGS:
+            assert getattr(binding, "id", None), (screen.__name__, binding)
+
+
+def test_pane_header_never_repaints_per_token() -> None:
+    # The pane queues events; widgets change only in flush() / refresh_counters(), which the
+    # arena's one timer calls. A pane that is not mounted must accept events without error.
+    from nanotui.engine.events import TextDelta
+    from nanotui.engine.live import LiveAgent
+
+    pane = AgentPane(LiveAgent("a1", "openai:gpt-5", "GPT-5"), clock=FakeClock())
+    for _ in range(1000):
+        pane.take(TextDelta("a1", "tok "))
+    assert len(pane._pending) == 1000 and pane.text == ""
+
+
+# -- stores (duck-typed like nanotui.engine.store.RunStore) ------------------------------------
+
+
+class RecordingStore:
+    def __init__(self) -> None:
+        self.begun: list[dict[str, Any]] = []
+        self.events: list[Any] = []
+        self.finished: list[Any] = []
+
+    def begin_run(self, run_id: str, task: TaskRef, specs: list[ModelSpec]) -> None:
+        self.begun.append({"run_id": run_id, "task": task, "specs": specs})
+
+    def record(self, event: Any) -> None:
+        self.events.append(event)
+
+    def finish_run(self, run: Any) -> None:
+        self.finished.append(run)
+
+
+class BrokenStore(RecordingStore):
+    def record(self, event: Any) -> None:
+        raise OSError("disk full")
