@@ -44,10 +44,10 @@ def _checks_cell(task: Task) -> str:
 
 
 def _warn_problems(problems: list[str]) -> None:
-    for line in problems:
-        print(f"nanotui: skipped a task file: {line}", file=sys.stderr)
-    if problems:
-        print("nanotui: run `nanotui tasks validate` for details", file=sys.stderr)
+    files = list(dict.fromkeys(line.split(": ", 1)[0] for line in problems))
+    if files:
+        print(f"nanotui: left out {len(files)} task file(s) with problems: {', '.join(files)} "
+              "(run `nanotui tasks validate` for details)", file=sys.stderr)
 
 
 def list_tasks() -> int:

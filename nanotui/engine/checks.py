@@ -97,8 +97,9 @@ class CheckKind:
 
 
 def _preview(text: str, limit: int = PREVIEW_CHARS) -> str:
-    one_line = text.replace("\n", "\\n")
-    return json.dumps(one_line[:limit] + ("…" if len(one_line) > limit else ""), ensure_ascii=False)
+    """A short, one-line quote of ``text`` for a detail (newlines shown as \\n)."""
+    one_line = text.replace("\r", "").replace("\n", "\\n")
+    return '"' + one_line[:limit] + ("…" if len(one_line) > limit else "") + '"'
 
 
 def _show(value: Any) -> str:
