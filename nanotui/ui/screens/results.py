@@ -308,7 +308,7 @@ class ResultsScreen(Screen[None]):
         text = Text.assemble(("Judged by ", "dim"), (v.judge, "bold"), (f" · {v.status}", "dim"))
         if v.status in ("partial", "unscored"):
             text.append(" (agents without a readable grade are unscored, never F)", style="dim")
-        text.append(f" · judge cost {usd(v.cost_usd)}, kept apart from the models'", style="dim")
+        text.append(f" · judge cost {usd(v.cost_usd)} (not added to any model's cost)", style="dim")
         return text
 
     def _set_judge_line(self, state: JudgeState) -> None:

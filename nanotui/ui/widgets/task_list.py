@@ -42,11 +42,23 @@ class TaskTable(DataTable[Any]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.filter_text = ""
+        self.title_width = 40
 
     def on_mount(self) -> None:
         self.add_column("Lvl", key="level", width=3)
         self.add_column("Task", key="title")
         self.add_column("Checks", key="checks", width=6)
+
+    def on_resize(self) -> None:
+        # Titles are cut to the room left by the other columns: never a sideways scrollbar.
+        room = self.scrollable_content_region.width - 3 - 6 - 6 * self.cell_padding
+        width = max(10, room)
+        if width != self.title_width:
+            self.title_width = width
+            self.post_message(self.Resized())
+
+    class Resized(Message):
+        pass
 
     def on_key(self, event: events.Key) -> None:
         if event.is_printable and event.character:
@@ -132,6 +144,10 @@ class TaskPicker(Vertical):
             return Text("type to filter", style="dim italic")
         return Text.assemble(("filter: ", "dim"), (text, "bold"), ("▏", "reverse"))
 
+    def on_task_table_resized(self, message: TaskTable.Resized) -> None:
+        message.stop()
+        self._fill(self.table.filter_text)
+
     def on_task_table_filter_edited(self, message: TaskTable.FilterEdited) -> None:
         message.stop()
         self.query_one("#task-filter", Static).update(self._filter_line(message.text))
@@ -146,7 +162,9 @@ class TaskPicker(Vertical):
                 continue
             checks = len(task.checks)
             checks_cell = Text(f"{checks}{'⚙' if task.has_command_check else ''}", justify="right")
-            table.add_row(Text(str(task.level), justify="right"), task.title, checks_cell, key=task.id)
+            title = Text(task.title)
+            title.truncate(table.title_width, overflow="ellipsis")
+            table.add_row(Text(str(task.level), justify="right"), title, checks_cell, key=task.id)
         if keep is not None:
             self.select(keep)
         self.post_message(self.Highlighted(self.highlighted))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Group
@@ -12,6 +13,29 @@ from textual.widgets import Static
 from nanotui.engine.errors import NanotuiError
 
 MAX_FIXTURE_FILES = 40
+
+
+LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of each paragraph so the preview wraps at its own width;
+    list items, indented lines and lines after a blank stay where they are."""
+    out: list[str] = []
+    for line in text.splitlines():
+        joinable = (
+            out
+            and out[-1].strip()
+            and line.strip()
+            and not LIST_ITEM.match(line)
+            and not line.startswith((" ", "\t", "{", "[", "`"))
+            and not out[-1].lstrip().startswith(("{", "`"))
+        )
+        if joinable:
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _size(n: int) -> str:
@@ -37,7 +61,7 @@ def task_summary(task: Any) -> Group:
     if flags:
         parts.append(Text(" · ".join(flags), style="italic"))
     try:
-        prompt = Text(task.render())
+        prompt = Text(reflow(task.render()))
         checks = task.rendered_checks()
     except NanotuiError as exc:
         return Group(heading, Text(str(exc), style="bold red"))
@@ -61,12 +85,14 @@ class TaskPreview(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "Preview"
+        self.shown: Any | None = None  # the task on show
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("Pick a task on the left.", style="dim"), id="task-preview-body")
 
     def show(self, task: Any | None) -> None:
         body = self.query_one("#task-preview-body", Static)
+        self.shown = task
         if task is None:
             body.update(Text("No task matches the filter.", style="dim"))
         else:
