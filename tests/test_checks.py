@@ -302,3 +302,17 @@ def test_command_has_no_network(tmp_path: Path) -> None:
         socket.create_connection(("127.0.0.1", port), timeout=3).close()
     finally:
         server.close()
+
+
+def test_command_checks_are_not_run_for_a_cancelled_agent(tmp_path: Path) -> None:
+    task = make_task(
+        CheckSpec("command", "runs", {"command": ["python", "-c", "open('ran', 'w')"]}),
+        CheckSpec("file_absent", "no pwned", {"path": "pwned.txt"}),
+    )
+    cancelled = result()
+    cancelled.status = "cancelled"
+    results = run_checks(task, cancelled, tmp_path, None)
+    assert [(r.passed, r.detail) for r in results] == [
+        (False, "not run: the agent was cancelled"), (True, "pwned.txt does not exist")
+    ]
+    assert not (tmp_path / "ran").exists()

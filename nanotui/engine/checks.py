@@ -533,5 +533,9 @@ def run_checks(
     ctx = CheckContext((result.final_answer or "").strip(), result, Path(workspace_root), original_root)
     out: list[CheckResult | None] = [None] * len(specs)
     for i in sorted(range(len(specs)), key=lambda i: specs[i].is_command):
-        out[i] = run_check(specs[i], ctx)
+        if specs[i].is_command and result.status == "cancelled":
+            # The user stopped this agent: do not make them wait for its code to run.
+            out[i] = CheckResult(specs[i].name, False, "not run: the agent was cancelled")
+        else:
+            out[i] = run_check(specs[i], ctx)
     return [r for r in out if r is not None]

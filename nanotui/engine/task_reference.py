@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from nanotui.engine.checks import run_checks
