@@ -225,3 +225,17 @@ def test_get_file_info_is_json(box) -> None:
     info = json.loads(tools.call("get_file_info", {"file_path": "README.md"}).content)
     assert info["type"] == "file" and info["size_bytes"] == 32 and info["lines"] == 2
     assert "modified" in info
+
+
+def test_bytecode_caches_are_not_copied(workspace: Path) -> None:
+    # pip compiles installed fixtures; agents must not see the interpreter's litter.
+    (workspace / "__pycache__").mkdir()
+    (workspace / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\x00")
+    (workspace / "data" / "__pycache__").mkdir()
+    sandbox = Sandbox.create(workspace)
+    try:
+        assert not (sandbox.root / "__pycache__").exists()
+        assert not (sandbox.root / "data" / "__pycache__").exists()
+        assert (sandbox.root / "data" / "numbers.txt").exists()
+    finally:
+        sandbox.cleanup()

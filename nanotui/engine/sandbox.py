@@ -55,7 +55,14 @@ class Sandbox:
         if workspace is None:
             root.mkdir()
         else:
-            shutil.copytree(workspace, root, symlinks=True, copy_function=_copy_regular_only)
+            shutil.copytree(
+                workspace,
+                root,
+                symlinks=True,
+                copy_function=_copy_regular_only,
+                # pip compiles fixtures installed from a wheel; that is not workspace content.
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
         return cls(root)
 
     def cleanup(self) -> None:
