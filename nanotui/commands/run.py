@@ -19,7 +19,7 @@ from nanotui.engine.orchestrator import Orchestrator, RunInterrupted, new_run_id
 from nanotui.engine.plan import RunPlan, plan_run
 from nanotui.engine.results import RunResult
 from nanotui.engine.sinks import fan_out
-from nanotui.engine.store import RunStore
+from nanotui.engine.store import RunStore, scrub
 from nanotui.engine.trials import expand_trials
 
 
@@ -160,6 +160,7 @@ def write_json(run: RunResult, path: Path, grades: list[AgentGrades] | None = No
         data["ranking"] = [g.agent_id for g in grades]
         data["grading_note"] = grading_note(grades)
         data["judge"] = verdict.to_dict() if verdict is not None else None
+    data = scrub(data)  # answers and tool results can echo a key
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)

@@ -33,7 +33,7 @@ WEIGHTS = {"performance": 0.6, "speed": 0.25, "cost": 0.15}
 
 PASS_GRADE = "A"  # "reached A or better": a trial passes, the advisor recommends
 
-Basis = str  # "judge" | "checks" | "status" | "unscored" | "none"
+Basis = str  # "judge" | "checks" | "status" | "unscored" | "cancelled" | "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +120,9 @@ def _performance(agent: AgentResult, verdict: Verdict | None) -> tuple[str | Non
             if cand.grade is None:
                 return None, "unscored", cand.rationale, cand.label
             return cand.grade, "judge", cand.rationale, cand.label
+    if agent.status == "cancelled":
+        # Stopped by the user (or a crash of nanotui): not the model's failure, so no F.
+        return None, "cancelled", "cancelled before it finished", ""
     from_checks = performance_from_checks(agent.checks)
     if from_checks is not None:
         return from_checks, "checks", "", ""
@@ -172,7 +175,7 @@ def grading_note(grades: list[AgentGrades]) -> str:
         return "performance graded by the judge"
     if "checks" in bases:
         return "checks only (no judge): performance from the task's checks"
-    return "no judge and no checks: only unfinished agents are graded (F)"
+    return "no judge and no checks: only agents that failed to finish are graded (F)"
 
 
 def pass_hat_k(passes: int, trials: int, k: int) -> float:

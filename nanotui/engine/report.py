@@ -44,7 +44,7 @@ def grading_method() -> dict[str, Any]:
         "grades": "S A B C D F (S best); points S=5 A=4 B=3 C=2 D=1 F=0",
         "performance": "the judge's grade; without a judge, the task's checks: all pass A, none F, "
         "otherwise round(4 x share passed) kept within D..B; an agent with no checks that did not "
-        "finish is F",
+        "finish is F; an agent cancelled by the user is not graded",
         "speed_and_cost": "ratio r = (x + floor) / (best + floor) against the best contender of the run "
         "(agents whose performance is not F)",
         "ratio_steps": [[limit, grade] for limit, grade in RATIO_STEPS] + [[None, "F"]],
@@ -408,7 +408,7 @@ def _agent_section(row: dict[str, Any], agent: dict[str, Any]) -> list[str]:
     lines.append(" · ".join(facts))
     lines.append("")
     basis = {"judge": "judge", "checks": "checks only", "status": "did not finish", "unscored": "judge: unscored",
-             "none": "no judge, no checks"}[g["performance_basis"]]
+             "cancelled": "cancelled, not graded", "none": "no judge, no checks"}[g["performance_basis"]]
     lines.append(f"Performance **{_grade(g, 'performance')}** ({basis}) · Speed **{_grade(g, 'speed')}** · "
                  f"Cost **{_grade(g, 'cost')}** · Overall **{_grade(g, 'overall')}**")
     lines.append("")

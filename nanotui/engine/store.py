@@ -121,7 +121,7 @@ class RunSummary:
     prompt: str
     models: list[str]
     status: str  # running | finished | interrupted
-    agents_finished: int
+    agents_finished: int  # committed with a result other than cancelled
     agents_total: int
     judge: str | None  # the latest verdict's judge
 
@@ -489,7 +489,7 @@ class RunStore:
         text = text.strip()
         with self._lock:
             if text == "latest":
-                row = self._db.execute("SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1").fetchone()
+                row = self._db.execute("SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1").fetchone()
                 if row is None:
                     raise ConfigError("RUN_ID latest: the history is empty")
                 return row[0]
@@ -513,7 +513,8 @@ class RunStore:
         sql = (
             "SELECT r.run_id, r.started_at, r.finished_at, r.task_key, r.task_id, r.task_title, r.prompt, r.models,"
             " r.status,"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.run_id AND a.result IS NOT NULL),"
+            " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.run_id AND a.result IS NOT NULL"
+            "  AND a.status != 'cancelled'),"
             " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.run_id),"
             " (SELECT judge FROM verdicts v WHERE v.run_id = r.run_id ORDER BY verdict_no DESC LIMIT 1)"
             " FROM runs r"
@@ -522,7 +523,7 @@ class RunStore:
         if task is not None:
             sql += " WHERE r.task_id = ?"
             params.append(task)
-        sql += " ORDER BY r.started_at DESC, r.run_id DESC"
+        sql += " ORDER BY r.started_at DESC, r.rowid DESC"  # rowid: the order runs began in
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -538,7 +539,7 @@ class RunStore:
         (inclusive) so a report of an old run does not change when newer runs are added."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT run_id, started_at FROM runs WHERE task_key = ? ORDER BY started_at, run_id", (key,)
+                "SELECT run_id, started_at FROM runs WHERE task_key = ? ORDER BY started_at, rowid", (key,)
             ).fetchall()
         out = []
         for run_id, _ in rows:
