@@ -40,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Plain `nanotui` opens the app: building every subcommand's parser first would import
+    # their modules for nothing and delay the first frame.
+    args = build_parser().parse_args(argv) if argv else argparse.Namespace(handler=None)
     try:
         if getattr(args, "handler", None) is None:
             from nanotui.ui.app import run_app
