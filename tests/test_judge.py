@@ -271,6 +271,14 @@ def test_choose_judge(monkeypatch) -> None:
     assert choose_judge("anthropic:claude-sonnet-4-5").spec == "anthropic:claude-sonnet-4-5"
 
 
+async def test_nothing_to_judge_makes_no_call() -> None:
+    def factory(spec):
+        raise AssertionError("no provider should be made")
+
+    verdict = await Judge("openai:gpt-5", provider_factory=factory).grade(run_of())
+    assert verdict.status == "ok" and verdict.candidates == {} and verdict.cost_usd is None
+
+
 async def test_judge_with_a_provider_that_breaks(monkeypatch) -> None:
     class Broken:
         async def stream_turn(self, system, messages, tools):

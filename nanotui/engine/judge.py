@@ -415,6 +415,8 @@ class Judge:
         from nanotui.engine.orchestrator import now_iso
 
         notify = progress or (lambda p: None)
+        if not run.agents:  # nothing to grade: no call, no cost
+            return Verdict(self.model.spec, "ok", {}, seed=f"{run.run_id}:judge", created_at=now_iso())
         request, by_label = build_request(run, rubric)
         labels = set(by_label)
         usage = Usage()
