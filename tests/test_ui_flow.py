@@ -16,6 +16,7 @@ from tests.servers.script import Call, Reply
 
 READ = Reply(calls=[Call("read_file", {"file_path": "project.txt"})], input_tokens=900, output_tokens=30)
 ANSWER = Reply(text="AMBER-FALCON-7", input_tokens=1000, output_tokens=8)
+SLOW_ANSWER = Reply(text="AMBER-FALCON-7", input_tokens=1000, output_tokens=8, first_byte_delay_s=0.5)
 MODELS = {  # roster name -> the model name its server sees
     "gpt-5-mini": "gpt-5-mini",
     "claude-3-haiku": "claude-3-haiku-20240307",
@@ -40,7 +41,7 @@ async def test_pick_task_three_models_run_results_export(openai_server, anthropi
                                                          isolated_cwd: Path) -> None:
     openai_server.script("gpt-5-mini", READ, ANSWER)
     anthropic_server.script("claude-3-haiku-20240307", READ, ANSWER)
-    ollama_server.script("gpt-oss:20b", READ, ANSWER)
+    ollama_server.script("gpt-oss:20b", READ, SLOW_ANSWER)
     anthropic_server.script("claude-opus-4-1", GRADES)  # the default judge
 
     app = NanotuiApp()
@@ -69,6 +70,9 @@ async def test_pick_task_three_models_run_results_export(openai_server, anthropi
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ArenaScreen))
         arena = app.screen
+        await pilot.press("ctrl+n")  # a new run while this one goes on: refused
+        assert app.screen is arena and not arena.done
+        assert any("A run is in progress" in n.message for n in app._notifications)
         await wait_for(pilot, lambda: arena.done)
         assert [a.status for a in arena.result.agents] == ["ok", "ok", "ok"]
         # The task's checks ran on every agent (read with read_file, codename, exact reply).
@@ -93,6 +97,10 @@ async def test_pick_task_three_models_run_results_export(openai_server, anthropi
         for display_name in ("GPT-5 mini", "Claude 3 Haiku", "gpt-oss 20b (Ollama)"):
             assert display_name in text
         assert "AMBER-FALCON-7" in text
+
+        # ctrl+n: back to the task picker for the next run.
+        await pilot.press("ctrl+n")
+        assert app.screen is home
 
     # The selection is remembered for next time.
     again = NanotuiApp()

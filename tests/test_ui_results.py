@@ -242,3 +242,19 @@ async def test_history_opens_a_stored_run_and_exports_the_same_report(anthropic_
         await pilot.pause()
     written = (isolated_cwd / f"nanotui-report-{RUN_ID}.md").read_text("utf-8")
     assert written == report_for_run(store, RUN_ID, "md")  # the same bytes as `nanotui report`
+
+
+async def test_an_unusable_history_is_a_notification(tmp_path: Path) -> None:
+    from nanotui.engine.paths import data_dir
+
+    data_dir().mkdir(parents=True, exist_ok=True)
+    (data_dir() / "history.sqlite3").write_bytes(b"this is not a database" * 100)
+    app = NanotuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert not isinstance(app.screen, HistoryScreen)
+        assert any(n.title == "No run history" and "history.sqlite3" in n.message for n in app._notifications)
+        # Results still work without a history: the run is just not kept.
+        await show(three_agents())(pilot)
+        assert isinstance(app.screen, ResultsScreen) and app.screen.store is None

@@ -31,6 +31,7 @@ class NanotuiApp(App[None]):
     COMMANDS = App.COMMANDS | {NanotuiCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+c", "help_quit", show=False, system=True, id="app.help_quit"),
         Binding("ctrl+n", "new_run", "New run", id="app.new_run"),
         Binding("ctrl+o", "history", "History", id="app.history"),
     ]
@@ -51,6 +52,7 @@ class NanotuiApp(App[None]):
         self.settings, settings_problem = load_settings(settings_file)
         self._startup_problems: list[str] = [settings_problem] if settings_problem else []
         self._store = store
+        self._store_error: str | None = None
         self.last_run: RunResult | None = None
         self._install_themes()
 
@@ -100,11 +102,17 @@ class NanotuiApp(App[None]):
 
     @property
     def store(self) -> Any:
-        """The run history (opened on first use: it is not needed for the first frame)."""
-        if self._store is None:
+        """The run history, opened on first use (it is not needed for the first frame).
+        ``None`` when it cannot be opened: runs still work, they are just not kept."""
+        if self._store is None and self._store_error is None:
+            from nanotui.engine.errors import NanotuiError
             from nanotui.engine.store import RunStore
 
-            self._store = RunStore()
+            try:
+                self._store = RunStore()
+            except NanotuiError as exc:
+                self._store_error = str(exc)
+                self.notify(f"{exc}. Runs will not be kept.", title="No run history", severity="error", timeout=15)
         return self._store
 
     def running_arena(self) -> Screen[Any] | None:
@@ -162,7 +170,12 @@ class NanotuiApp(App[None]):
 
         if isinstance(self.screen, HistoryScreen):
             return
-        self.push_screen(HistoryScreen(self.store))
+        store = self.store
+        if store is None:
+            self.notify(self._store_error or "the run history is not available", title="No run history",
+                        severity="error")
+            return
+        self.push_screen(HistoryScreen(store))
 
     def action_export_report(self) -> None:
         from nanotui.ui.screens.results import ResultsScreen, export_report

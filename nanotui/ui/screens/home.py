@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 class HomeScreen(Screen[None]):
     BINDINGS = [
-        Binding("ctrl+r", "start", "Run", show=False, id="home.start"),
+        Binding("ctrl+r", "start", "Run", id="home.start"),
         Binding("ctrl+l", "recheck", "Re-check models", id="home.recheck"),
     ]
 
@@ -57,6 +57,12 @@ class HomeScreen(Screen[None]):
             yield Static(id="roster-detail")
             yield Static(id="selection-summary")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # On the model list enter runs (shown there); ctrl+r is for starting from elsewhere.
+        if action == "start":
+            return not isinstance(self.focused, RosterTable)
+        return True
 
     @property
     def picker(self) -> TaskPicker:
