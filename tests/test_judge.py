@@ -236,11 +236,13 @@ def test_request_scrubs_names_and_carries_evidence() -> None:
                files_changed=["notes.md"])
     a2 = agent("a2", "ollama:gpt-oss:20b", display_name="gpt-oss 20b (Ollama)", status="timeout",
                error="timed out after 60 s", answer="")
-    text, by_label = build_request(run_of(a1, a2), "S: PLUM exactly.")
+    text, by_label = build_request(run_of(a1, a2, prompt="Which is better, gpt-oss or Claude?"), "S: PLUM exactly.")
+    assert "Which is better, gpt-oss or Claude?" in text  # the shared prompt is left alone
+    assert "S: PLUM exactly." in text
+    text = text.split("# Candidates", 1)[1]
     assert set(by_label.values()) == {"a1", "a2"}
     low = text.lower()
     assert "claude-opus-4-1" not in low and "claude opus 4.1" not in low and "gpt-oss" not in low
-    assert "S: PLUM exactly." in text
     assert "[pass] check 1" in text and "[FAIL] check 2: expected something else" in text
     assert 'read_file(file_path="README.md") -> ok' in text and "-> error" in text
     assert "+PLUM" in text and "Status: timeout (timed out after 60 s)" in text and "(empty)" in text

@@ -219,7 +219,7 @@ def blind_order(run: RunResult) -> list[tuple[str, AgentResult]]:
 def _name_scrubber(agents: list[AgentResult]) -> Callable[[str], str]:
     names: set[str] = set()
     for a in agents:
-        provider, _, model = a.model.partition(":")
+        model = a.model.partition(":")[2]
         names.update({a.model, model, a.display_name})
     names = {n for n in names if len(n) >= 4}
     if not names:
@@ -290,8 +290,10 @@ def candidate_block(label: str, agent: AgentResult) -> str:
 def build_request(run: RunResult, rubric: str | None) -> tuple[str, dict[str, str]]:
     """The user message and label -> agent_id."""
     order = blind_order(run)
+    # Only the candidates' material is scrubbed: the prompt and rubric are the same for all
+    # and may name a model on purpose.
     scrub = _name_scrubber(run.agents)
-    blocks = [candidate_block(label, agent) for label, agent in order]
+    blocks = [scrub(candidate_block(label, agent)) for label, agent in order]
     text = "\n".join(
         [
             "# Task given to every candidate",
@@ -307,7 +309,7 @@ def build_request(run: RunResult, rubric: str | None) -> tuple[str, dict[str, st
             *blocks,
         ]
     )
-    return redact(scrub(text)), {label: agent.agent_id for label, agent in order}
+    return redact(text), {label: agent.agent_id for label, agent in order}
 
 
 # -- reading the reply ------------------------------------------------------------------------

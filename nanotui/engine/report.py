@@ -221,7 +221,7 @@ def _header(data: dict[str, Any]) -> list[str]:
     sdks = ", ".join(f"{k} {v[k]}" for k in ("openai", "anthropic", "ollama", "xllamacpp") if k in v)
     judge = data["judge"]
     if judge is None:
-        judge_text = "none (grades from checks only)"
+        judge_text = "none"
     else:
         judge_text = f"`{judge['judge']}` ({judge['status']})"
     task_text = f"`{task['id']}` — {task['title'] or ''}".rstrip(" —") if task["id"] else "ad-hoc prompt"
