@@ -23,11 +23,11 @@ from nanotui.engine.emulated_tools import (
     build_request,
     parse_action,
 )
-from nanotui.engine.events import AgentStarted, Event, TextDelta, ToolCallFinished, ToolCallStarted
+from nanotui.engine.events import AgentStarted, Event, ReasoningDelta, TextDelta, ToolCallFinished, ToolCallStarted
 from nanotui.engine.models import ModelSpec
 from nanotui.engine.prompt import SYSTEM_PROMPT
 from nanotui.engine.sandbox import Sandbox
-from nanotui.engine.stream import StreamText, StreamToolCallDelta
+from nanotui.engine.stream import StreamReasoning, StreamText, StreamToolCallDelta
 from nanotui.engine.tools import TOOL_DEFS, TOOL_NAMES
 from nanotui.engine.transcript import AssistantMessage, ToolCall, ToolResultMessage, UserMessage
 from nanotui.providers.local_llama import LocalLlamaProvider
@@ -40,28 +40,31 @@ SPEC = ModelSpec(name="local:test-model", provider="local", model="test-model", 
 # -- the schema and the prompt -------------------------------------------------------------
 
 
-def test_schema_has_one_variant_per_tool_plus_the_final_answer() -> None:
+def test_schema_has_the_final_answer_then_one_variant_per_tool() -> None:
     schema = action_schema(TOOL_DEFS)
     variants = schema["anyOf"]
-    assert [v["properties"]["tool"]["const"] for v in variants] == [*TOOL_NAMES, "final_answer"]
-    by_name = {v["properties"]["tool"]["const"]: v for v in variants}
-    assert by_name["read_file"]["required"] == ["tool", "file_path"]
-    assert by_name["list_directory"]["required"] == ["tool"]  # directory_path is optional
-    assert set(by_name["edit_file"]["properties"]) == {"tool", "file_path", "old_str", "new_str"}
-    assert by_name["final_answer"]["required"] == ["tool", "answer"]
+    assert [v["properties"]["action"]["const"] for v in variants] == ["final_answer", *TOOL_NAMES]
+    by_name = {v["properties"]["action"]["const"]: v for v in variants}
+    assert by_name["read_file"]["required"] == ["action", "file_path"]
+    assert by_name["list_directory"]["required"] == ["action"]  # directory_path is optional
+    assert set(by_name["edit_file"]["properties"]) == {"action", "file_path", "old_str", "new_str"}
+    # Notes come before the answer: the model writes out the facts, then the reply.
+    assert list(by_name["final_answer"]["properties"]) == ["action", "notes", "answer"]
+    assert by_name["final_answer"]["required"] == ["action", "notes", "answer"]
     assert all(v["additionalProperties"] is False for v in variants)
 
 
-def test_instructions_describe_every_tool_and_the_final_answer() -> None:
+def test_instructions_describe_every_action() -> None:
     text = action_instructions(TOOL_DEFS)
     for tool in TOOL_DEFS:
         assert f"- {tool.name}: {tool.description}" in text
     assert "directory_path (optional)" in text
-    assert '{"tool": "final_answer", "answer": ' in text
+    assert "- final_answer: Finish the task. Arguments: notes:" in text
+    assert text.index("- final_answer") < text.index("- read_file")
 
 
 def test_request_keeps_the_shared_system_prompt_and_renders_the_transcript() -> None:
-    raw = '{"tool": "read_file", "file_path": "README.md"}'
+    raw = '{"action": "read_file", "file_path": "README.md"}'
     messages = [
         UserMessage("What is the secret word?"),
         parse_action(raw, "emu_1"),
@@ -73,7 +76,7 @@ def test_request_keeps_the_shared_system_prompt_and_renders_the_transcript() -> 
     assert req.messages[0]["role"] == "system" and req.messages[0]["content"].startswith(SYSTEM_PROMPT)
     assert [m["role"] for m in req.messages] == ["system", "user", "assistant", "user", "assistant", "user"]
     assert req.messages[2]["content"] == raw  # replayed exactly as generated
-    assert json.loads(req.messages[4]["content"]) == {"tool": "read_file", "file_path": "x"}
+    assert json.loads(req.messages[4]["content"]) == {"action": "read_file", "file_path": "x"}
     assert req.messages[3]["content"].startswith("Result of read_file:\nThe secret word is PLUM.")
     assert req.messages[5]["content"].startswith("Error from read_file:\nError: file not found: x")
     assert req.call_id == "emu_3"
@@ -84,20 +87,20 @@ def test_request_keeps_the_shared_system_prompt_and_renders_the_transcript() -> 
 
 
 def test_a_tool_action_becomes_a_tool_call() -> None:
-    msg = parse_action('{"tool": "write_file", "file_path": "a.txt", "content": "hi\\n"}', "emu_4")
+    msg = parse_action('{"action": "write_file", "file_path": "a.txt", "content": "hi\\n"}', "emu_4")
     assert msg.text == ""
     [call] = msg.tool_calls
     assert (call.id, call.name, call.arguments) == ("emu_4", "write_file", {"file_path": "a.txt", "content": "hi\n"})
     assert json.loads(call.raw_arguments) == call.arguments
 
 
-def test_a_final_answer_becomes_text() -> None:
-    msg = parse_action('{"tool": "final_answer", "answer": "{\\"ok\\": true}"}', "emu_2")
-    assert msg.tool_calls == [] and msg.text == '{"ok": true}'
+def test_a_final_answer_becomes_text_with_its_notes_as_reasoning() -> None:
+    msg = parse_action('{"action": "final_answer", "notes": "It is true.", "answer": "{\\"ok\\": true}"}', "emu_2")
+    assert msg.tool_calls == [] and msg.text == '{"ok": true}' and msg.reasoning == "It is true."
 
 
 def test_output_cut_short_becomes_a_call_the_loop_answers_with_an_error() -> None:
-    msg = parse_action('{"tool": "write_file", "file_path": "a.txt", "content": "lo', "emu_1")
+    msg = parse_action('{"action": "write_file", "file_path": "a.txt", "content": "lo', "emu_1")
     [call] = msg.tool_calls
     assert call.name == "write_file" and call.arguments is None
     nameless = parse_action('{"to', "emu_1")
@@ -117,18 +120,24 @@ def feed_all(raw: str, size: int) -> list[Any]:
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
-def test_final_answer_streams_as_decoded_text_whatever_the_chunking(size: int) -> None:
+def test_final_answer_streams_notes_as_reasoning_then_decoded_text(size: int) -> None:
+    notes = 'The file says "answer": "no" \\ and 2 lines.'
     answer = 'Line "one"\n\tcafé \u00e9 😀 back\\slash / done'
-    raw = json.dumps({"tool": "final_answer", "answer": answer})  # ASCII-escaped, with a surrogate pair
+    # ASCII-escaped (with a surrogate pair for the emoji), as the runtime may write it.
+    raw = json.dumps({"action": "final_answer", "notes": notes, "answer": answer})
     events = feed_all(raw, size)
-    assert all(isinstance(e, StreamText) for e in events)
-    assert "".join(e.text for e in events) == answer
+    reasoning = [e for e in events if isinstance(e, StreamReasoning)]
+    text = [e for e in events if isinstance(e, StreamText)]
+    assert len(reasoning) + len(text) == len(events)
+    assert "".join(e.text for e in reasoning) == notes
+    assert "".join(e.text for e in text) == answer
+    assert events.index(text[0]) > events.index(reasoning[-1])
     assert parse_action(raw, "emu_1").text == answer
 
 
 @pytest.mark.parametrize("size", [1, 5, 1000])
 def test_tool_action_streams_its_name_then_argument_pieces(size: int) -> None:
-    raw = '{"tool": "read_file", "file_path": "README.md"}'
+    raw = '{"action": "read_file", "file_path": "README.md"}'
     events = feed_all(raw, size)
     assert all(isinstance(e, StreamToolCallDelta) for e in events)
     assert [e.name for e in events if e.name] == ["read_file"]
@@ -185,10 +194,10 @@ async def run_agent(provider, workspace: Path, prompt: str = "What is the secret
 
 async def test_agent_run_through_emulated_tools(workspace: Path) -> None:
     backend = ScriptedBackend(
-        '{"tool": "read_file", "file_path": "README.md"}',
-        '{"tool": "write_file", "file_path": "../escape.txt", "content": "x"}',
-        '{"tool": "write_file", "file_path": "answer.txt", "content": "PLUM\\n"}',
-        '{"tool": "final_answer", "answer": "The secret word is \\"PLUM\\"."}',
+        '{"action": "read_file", "file_path": "README.md"}',
+        '{"action": "write_file", "file_path": "../escape.txt", "content": "x"}',
+        '{"action": "write_file", "file_path": "answer.txt", "content": "PLUM\\n"}',
+        '{"action": "final_answer", "notes": "README.md names it.", "answer": "The secret word is \\"PLUM\\"."}',
     )
     result, events, files = await run_agent(LocalLlamaProvider(SPEC, backend=backend), workspace)
 
@@ -197,6 +206,7 @@ async def test_agent_run_through_emulated_tools(workspace: Path) -> None:
     assert isinstance(events[0], AgentStarted) and events[0].emulated_tools
     assert result.final_answer == 'The secret word is "PLUM".'
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == result.final_answer
+    assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == "README.md names it."
     assert [(t.call_id, t.name, t.ok) for t in result.tool_calls] == [
         ("emu_1", "read_file", True), ("emu_2", "write_file", False), ("emu_3", "write_file", True)
     ]
@@ -225,8 +235,8 @@ async def test_agent_run_through_emulated_tools(workspace: Path) -> None:
 
 async def test_a_step_cut_short_is_answered_with_an_error_and_the_run_goes_on(workspace: Path) -> None:
     backend = ScriptedBackend(
-        '{"tool": "write_file", "file_path": "a.txt", "content": "aaaa',
-        '{"tool": "final_answer", "answer": "done"}',
+        '{"action": "write_file", "file_path": "a.txt", "content": "aaaa',
+        '{"action": "final_answer", "notes": "n", "answer": "done"}',
         finish=["length", "stop"],
     )
     result, events, _ = await run_agent(LocalLlamaProvider(SPEC, backend=backend), workspace)
@@ -238,7 +248,7 @@ async def test_a_step_cut_short_is_answered_with_an_error_and_the_run_goes_on(wo
 async def test_options_reach_the_runtime(workspace: Path) -> None:
     spec = ModelSpec(name="x", provider="local", model="test-model", display_name="x",
                      options={"max_tokens": 256, "temperature": 0.7, "num_ctx": 4096, "threads": 3})
-    backend = ScriptedBackend('{"tool": "final_answer", "answer": "ok"}')
+    backend = ScriptedBackend('{"action": "final_answer", "notes": "n", "answer": "ok"}')
     provider = LocalLlamaProvider(spec, backend=backend)
     assert (provider.n_ctx, provider.threads) == (4096, 3)
     await run_agent(provider, workspace)
@@ -246,7 +256,7 @@ async def test_options_reach_the_runtime(workspace: Path) -> None:
 
 
 async def test_cancelling_a_turn_stops_generation_in_the_runtime(workspace: Path) -> None:
-    backend = ScriptedBackend('{"tool": "final_answer", "answer": "' + "word " * 200 + '"}', delay_s=0.05)
+    backend = ScriptedBackend('{"action": "final_answer", "notes": "n", "answer": "' + "word " * 200 + '"}', delay_s=0.05)
     provider = LocalLlamaProvider(SPEC, backend=backend)
     events: list[Event] = []
     sandbox = Sandbox.create(workspace)
@@ -305,9 +315,9 @@ async def test_emulation_over_the_openai_sdk_and_loopback_http(workspace: Path) 
     with OpenAIServer() as server:
         server.script(
             "emulated-model",
-            Reply(text='{"tool": "list_directory"}', text_chunks=4),
-            Reply(text='{"tool": "read_file", "file_path": "data/numbers.txt"}', text_chunks=5),
-            Reply(text='{"tool": "final_answer", "answer": "1+2+3 = 6"}', text_chunks=6, input_tokens=700),
+            Reply(text='{"action": "list_directory"}', text_chunks=4),
+            Reply(text='{"action": "read_file", "file_path": "data/numbers.txt"}', text_chunks=5),
+            Reply(text='{"action": "final_answer", "notes": "n", "answer": "1+2+3 = 6"}', text_chunks=6, input_tokens=700),
         )
         backend = OpenAIChatBackend(server.base_url)
         result, events, _ = await run_agent(LocalLlamaProvider(SPEC, backend=backend), workspace, "Sum the numbers.")

@@ -1,10 +1,10 @@
 """Emulated tool calling, for models whose native tool calls are unreliable.
 
 Every model step is constrained (JSON schema / grammar) to one *action*: a JSON object
-naming one of the five tools with its arguments, or a final answer::
+naming one of the five tools with its arguments, or the final answer::
 
-    {"tool": "read_file", "file_path": "README.md"}
-    {"tool": "final_answer", "answer": "The secret word is PLUM."}
+    {"action": "read_file", "file_path": "README.md"}
+    {"action": "final_answer", "notes": "The file says the word is PLUM.", "answer": "PLUM"}
 
 A provider turns the neutral transcript into chat messages plus the action schema
 (:func:`build_request`), sends them to its runtime with the schema as the output
@@ -12,7 +12,13 @@ constraint, and turns the action back into an ordinary :class:`AssistantMessage`
 a :class:`ToolCall` (ids ``emu_<turn>``) or with the final text (:func:`parse_action`).
 The agent loop, the tools, the sandbox and the events are exactly those of native calls.
 :class:`ActionStream` turns the action's JSON, as it generates, into stream events: the
-tool name and argument pieces, or the answer's text.
+tool name and argument pieces, or the notes (as reasoning) and the answer's text.
+
+Why this shape (tuned on Qwen2.5-Coder-1.5B, greedy): ``final_answer`` comes first in the
+schema and the action list, or a small model reaches for a tool it does not need; the
+final answer starts with ``notes`` (the facts it needs, written out) because answers
+written straight into a JSON string lose facts the model knows; tool actions carry no
+such field, to keep each tool step short.
 
 Used by the on-device ``local:`` provider; also usable by any chat runtime that accepts a
 JSON schema for its output (e.g. Ollama's ``format``).
@@ -25,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from nanotui.engine.stream import StreamEvent, StreamText, StreamToolCallDelta
+from nanotui.engine.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta
 from nanotui.engine.tools import ToolDef
 from nanotui.engine.transcript import (
     AssistantMessage,
@@ -35,16 +41,35 @@ from nanotui.engine.transcript import (
     UserMessage,
 )
 
-ACTION_KEY = "tool"
+ACTION_KEY = "action"
 FINAL = "final_answer"
+NOTES_KEY = "notes"
+NOTES_MAX_CHARS = 400  # notes are facts, not a draft of the answer (that would double its cost)
 ANSWER_KEY = "answer"
 CALL_ID_PREFIX = "emu_"
 RAW_ITEM = "emulated_action"  # AssistantMessage.provider_items key: the action as generated
 
+FINAL_LINE = (
+    f"- {FINAL}: Finish the task. Arguments: {NOTES_KEY}: the facts the answer needs (from the task, "
+    f"your knowledge and the tool results); {ANSWER_KEY}: the exact reply text the user gets, in exactly "
+    "the format the task asks for (when the task asks for a JSON reply, this string holds that JSON)."
+)
+
 
 def action_schema(tools: list[ToolDef] | tuple[ToolDef, ...]) -> dict[str, Any]:
-    """The JSON schema every step's output must match: one tool call or the final answer."""
-    variants: list[dict[str, Any]] = []
+    """The JSON schema every step's output must match: the final answer or one tool call."""
+    variants: list[dict[str, Any]] = [
+        {
+            "type": "object",
+            "properties": {
+                ACTION_KEY: {"const": FINAL},
+                NOTES_KEY: {"type": "string", "maxLength": NOTES_MAX_CHARS},
+                ANSWER_KEY: {"type": "string"},
+            },
+            "required": [ACTION_KEY, NOTES_KEY, ANSWER_KEY],
+            "additionalProperties": False,
+        }
+    ]
     for tool in tools:
         params = tool.parameters.get("properties", {})
         props: dict[str, Any] = {ACTION_KEY: {"const": tool.name}}
@@ -57,28 +82,20 @@ def action_schema(tools: list[ToolDef] | tuple[ToolDef, ...]) -> dict[str, Any]:
                 "additionalProperties": False,
             }
         )
-    variants.append(
-        {
-            "type": "object",
-            "properties": {ACTION_KEY: {"const": FINAL}, ANSWER_KEY: {"type": "string"}},
-            "required": [ACTION_KEY, ANSWER_KEY],
-            "additionalProperties": False,
-        }
-    )
     return {"anyOf": variants}
 
 
 def action_instructions(tools: list[ToolDef] | tuple[ToolDef, ...]) -> str:
-    """What the system prompt adds for emulation: the action format, tool by tool."""
+    """What the system prompt adds for emulation: the action format, action by action."""
     lines = [
         "",
         "## How to act",
-        "Each reply is exactly one JSON object, nothing else. To use a tool, reply",
-        '{"tool": "<tool name>", <its arguments>}; you then get the tool\'s result and reply again.',
-        "When the task is complete, reply",
-        '{"tool": "final_answer", "answer": "<your final answer as plain text>"}.',
+        "Reply with exactly one JSON object per step, nothing else:",
+        f'{{"{ACTION_KEY}": "<action name>", <the action\'s arguments>}}',
+        "After a tool action you get the tool's result, then you reply with the next action.",
         "",
-        "Tools and their arguments (all strings):",
+        "Actions (all arguments are strings):",
+        FINAL_LINE,
     ]
     for tool in tools:
         props = tool.parameters.get("properties", {})
@@ -88,15 +105,11 @@ def action_instructions(tools: list[ToolDef] | tuple[ToolDef, ...]) -> str:
             for name, spec in props.items()
         )
         lines.append(f"- {tool.name}: {tool.description} Arguments: {args or 'none'}")
-    example = next((t for t in tools if "file_path" in t.parameters.get("properties", {})), None)
-    lines += ["", "Examples:"]
-    if example is not None:
-        lines.append(json.dumps({ACTION_KEY: example.name, "file_path": "notes/todo.txt"}))
-    lines.append(json.dumps({ACTION_KEY: FINAL, ANSWER_KEY: "The file lists 3 open items."}))
-    lines.append(
-        "Read files before answering questions about them. The answer is what the user sees: "
-        "give it in exactly the format the task asks for."
-    )
+    lines += [
+        "",
+        "Use a tool when you need something from the workspace. When you have what the task",
+        f"needs, or it needs no files, use {FINAL}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -125,15 +138,22 @@ def render_action(message: AssistantMessage) -> str:
         call = message.tool_calls[0]
         args = call.arguments if call.arguments is not None else {}
         return json.dumps({ACTION_KEY: call.name, **args}, ensure_ascii=False)
-    return json.dumps({ACTION_KEY: FINAL, ANSWER_KEY: message.text}, ensure_ascii=False)
+    action = {ACTION_KEY: FINAL, NOTES_KEY: message.reasoning, ANSWER_KEY: message.text}
+    return json.dumps(action, ensure_ascii=False)
 
 
-def render_result(result: ToolResultMessage) -> str:
+def render_result(result: ToolResultMessage, repeated: bool = False) -> str:
     head = f"Error from {result.name}:" if result.is_error else f"Result of {result.name}:"
+    # Greedy small models tend to repeat a call whose result they already have.
+    note = (
+        "\n\n(You have made this exact call before. Do not repeat it: use the results you have.)"
+        if repeated
+        else ""
+    )
     return (
-        f"{head}\n{result.content}\n\n"
-        'Reply with the next action as one JSON object (a tool call, or {"tool": "final_answer", ...} '
-        "when the task is complete)."
+        f"{head}\n{result.content}{note}\n\n"
+        f"Reply with the next action as one JSON object: {FINAL} when you have what the task needs, "
+        "or another tool call."
     )
 
 
@@ -146,18 +166,25 @@ def build_request(
     user messages (these runtimes have no tool role to rely on).
     """
     out: list[dict[str, str]] = [{"role": "system", "content": system + action_instructions(tools)}]
+    seen: set[str] = set()
+    calls: dict[str, str] = {}  # call id -> the call's name and arguments, to spot repeats
     for m in messages:
         if isinstance(m, UserMessage):
             out.append({"role": "user", "content": m.text})
         elif isinstance(m, AssistantMessage):
             out.append({"role": "assistant", "content": render_action(m)})
+            for call in m.tool_calls:
+                calls[call.id] = f"{call.name} {call.raw_arguments}"
         elif isinstance(m, ToolResultMessage):
-            out.append({"role": "user", "content": render_result(m)})
+            key = calls.get(m.call_id, "")
+            out.append({"role": "user", "content": render_result(m, repeated=bool(key) and key in seen)})
+            seen.add(key)
     return EmulatedRequest(out, action_schema(tools), next_call_id(messages))
 
 
 def parse_action(raw: str, call_id: str) -> AssistantMessage:
-    """The generated action as an AssistantMessage: a tool call or the final answer.
+    """The generated action as an AssistantMessage: a tool call or the final answer (its
+    notes kept as the message's reasoning).
 
     Output cut short (the step hit its token limit) becomes a tool call whose arguments
     are ``None``: the agent loop answers it with an error and the model gets another try.
@@ -172,16 +199,15 @@ def parse_action(raw: str, call_id: str) -> AssistantMessage:
         return AssistantMessage(tool_calls=[ToolCall(call_id, name, raw, None)], provider_items=items)
     name = value.pop(ACTION_KEY)
     if name == FINAL:
-        answer = value.get(ANSWER_KEY, "")
+        answer, notes = value.get(ANSWER_KEY, ""), value.get(NOTES_KEY, "")
         text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
-        return AssistantMessage(text=text, provider_items=items)
+        return AssistantMessage(text=text, reasoning=notes if isinstance(notes, str) else "", provider_items=items)
     # Unknown names or arguments reach the toolbox, which answers them with an error result.
     args = json.dumps(value, ensure_ascii=False)
     return AssistantMessage(tool_calls=[ToolCall(call_id, name, args, value)], provider_items=items)
 
 
 _NAME_RE = re.compile(r'"' + ACTION_KEY + r'"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_ANSWER_START_RE = re.compile(r'"' + ANSWER_KEY + r'"\s*:\s*"')
 
 
 def _partial_name(raw: str) -> str | None:
@@ -198,52 +224,32 @@ _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r"
 
 
 @dataclass
-class ActionStream:
-    """Turns an action's JSON text, as it generates, into stream events.
+class _StringField:
+    """Decodes one string field of a JSON object while the object is still being written."""
 
-    A tool call shows as a :class:`StreamToolCallDelta` with the name as soon as it is
-    known, then the raw pieces that follow; a final answer shows as :class:`StreamText`
-    with the answer's decoded characters (escapes resolved), as they arrive.
-    """
+    key: str
+    _start_re: re.Pattern[str] = field(init=False, repr=False)
+    _pos: int | None = None  # index in the buffer of the next undecoded character
+    _done: bool = False
+    _high: str = ""  # a UTF-16 high surrogate waiting for its pair
 
-    buffer: str = ""
-    name: str | None = None
-    _answer_pos: int | None = None  # index in buffer of the next undecoded answer char
-    _answer_done: bool = False
-    _pending_high: str = field(default="", repr=False)  # a UTF-16 high surrogate awaiting its pair
+    def __post_init__(self) -> None:
+        self._start_re = re.compile(r'"' + re.escape(self.key) + r'"\s*:\s*"')
 
-    def feed(self, delta: str) -> list[StreamEvent]:
-        self.buffer += delta
-        events: list[StreamEvent] = []
-        if self.name is None:
-            name = _partial_name(self.buffer)
-            if name is None:
-                return events
-            self.name = name
-            if name != FINAL:
-                events.append(StreamToolCallDelta(0, name=name))
-                return events
-        if self.name != FINAL:
-            events.append(StreamToolCallDelta(0, arguments_delta=delta))
-            return events
-        text = self._decode_answer()
-        if text:
-            events.append(StreamText(text))
-        return events
-
-    def _decode_answer(self) -> str:
-        if self._answer_done:
+    def decode(self, buf: str) -> str:
+        """The characters of the field's value that ``buf`` adds since the last call."""
+        if self._done:
             return ""
-        if self._answer_pos is None:
-            match = _ANSWER_START_RE.search(self.buffer)
+        if self._pos is None:
+            match = self._start_re.search(buf)
             if match is None:
                 return ""
-            self._answer_pos = match.end()
-        buf, i, out = self.buffer, self._answer_pos, []
+            self._pos = match.end()
+        i, out = self._pos, []
         while i < len(buf):
             ch = buf[i]
             if ch == '"':
-                self._answer_done = True
+                self._done = True
                 i += 1
                 break
             if ch != "\\":
@@ -253,22 +259,55 @@ class ActionStream:
             if i + 1 >= len(buf):
                 break  # the escape continues in the next delta
             esc = buf[i + 1]
-            if esc == "u":
-                if i + 6 > len(buf):
-                    break
-                code = int(buf[i + 2 : i + 6], 16)
-                i += 6
-                if 0xD800 <= code < 0xDC00:
-                    self._pending_high = chr(code)
-                    continue
-                if 0xDC00 <= code < 0xE000 and self._pending_high:
-                    pair = (self._pending_high + chr(code)).encode("utf-16", "surrogatepass")
-                    out.append(pair.decode("utf-16"))
-                    self._pending_high = ""
-                    continue
-                out.append(chr(code))
-            else:
+            if esc != "u":
                 out.append(_ESCAPES.get(esc, esc))
                 i += 2
-        self._answer_pos = i
+                continue
+            if i + 6 > len(buf):
+                break
+            code = int(buf[i + 2 : i + 6], 16)
+            i += 6
+            if 0xD800 <= code < 0xDC00:
+                self._high = chr(code)
+            elif 0xDC00 <= code < 0xE000 and self._high:
+                out.append((self._high + chr(code)).encode("utf-16", "surrogatepass").decode("utf-16"))
+                self._high = ""
+            else:
+                out.append(chr(code))
+        self._pos = i
         return "".join(out)
+
+
+@dataclass
+class ActionStream:
+    """Turns an action's JSON text, as it generates, into stream events.
+
+    A tool call shows as a :class:`StreamToolCallDelta` with the name as soon as it is
+    known, then the raw pieces that follow; a final answer shows its notes as
+    :class:`StreamReasoning` and its answer as :class:`StreamText`, decoded (escapes
+    resolved) as they arrive.
+    """
+
+    buffer: str = ""
+    name: str | None = None
+    _notes: _StringField = field(default_factory=lambda: _StringField(NOTES_KEY))
+    _answer: _StringField = field(default_factory=lambda: _StringField(ANSWER_KEY))
+
+    def feed(self, delta: str) -> list[StreamEvent]:
+        self.buffer += delta
+        events: list[StreamEvent] = []
+        if self.name is None:
+            self.name = _partial_name(self.buffer)
+            if self.name is None:
+                return events
+            if self.name != FINAL:
+                return [StreamToolCallDelta(0, name=self.name)]
+        if self.name != FINAL:
+            return [StreamToolCallDelta(0, arguments_delta=delta)]
+        notes = self._notes.decode(self.buffer)
+        if notes:
+            events.append(StreamReasoning(notes))
+        answer = self._answer.decode(self.buffer)
+        if answer:
+            events.append(StreamText(answer))
+        return events
