@@ -83,6 +83,27 @@ def test_request_keeps_the_shared_system_prompt_and_renders_the_transcript() -> 
     assert req.schema == action_schema(TOOL_DEFS)
 
 
+def test_a_repeated_call_gets_a_note_with_its_result() -> None:
+    read = '{"action": "read_file", "file_path": "README.md"}'
+    messages = [
+        UserMessage("What is the secret word?"),
+        parse_action(read, "emu_1"),
+        ToolResultMessage("emu_1", "read_file", "PLUM"),
+        parse_action('{"action": "list_directory"}', "emu_2"),
+        ToolResultMessage("emu_2", "list_directory", ". (1 entries)"),
+        parse_action(read, "emu_3"),
+        ToolResultMessage("emu_3", "read_file", "PLUM"),
+    ]
+    results = [m["content"] for m in build_request(SYSTEM_PROMPT, messages, list(TOOL_DEFS)).messages[3::2]]
+    assert ["made this exact call before" in r for r in results] == [False, False, True]
+
+
+def test_notes_are_bounded_so_they_cannot_become_a_second_copy_of_the_answer() -> None:
+    final = action_schema(TOOL_DEFS)["anyOf"][0]
+    assert final["properties"]["notes"]["maxLength"] == 400
+    assert "maxLength" not in final["properties"]["answer"]
+
+
 # -- parsing -------------------------------------------------------------------------------
 
 

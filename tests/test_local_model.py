@@ -81,6 +81,7 @@ def test_assembles_parts_in_order_into_the_cache_dir(model: ModelFile) -> None:
     assert path == assembled_path(model)
     assert path.parent == Path(os.environ["NANOTUI_CACHE_DIR"]) / "models"
     assert path.read_bytes() == b"".join(CHUNKS)
+    assert path.stat().st_mode & 0o777 == 0o644
     assert is_verified(model, path)
     # No temp file is left next to it.
     assert sorted(p.name for p in path.parent.iterdir()) == ["fake-model.gguf", "fake-model.gguf.verified.json"]

@@ -139,6 +139,7 @@ def assemble(model: ModelFile, parts: list[Path], dest: Path, progress: Progress
                             progress(written, model.size)
             out.flush()
             os.fsync(out.fileno())
+        tmp.chmod(0o644)  # mkstemp makes it private; the model is no secret
         found = digest.hexdigest()
         if written != model.size or found != model.sha256:
             raise ConfigError(
