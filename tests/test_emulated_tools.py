@@ -292,15 +292,29 @@ async def test_cancelling_a_turn_stops_generation_in_the_runtime(workspace: Path
     assert await asyncio.to_thread(backend.stopped.wait, 2.0), "the runtime kept generating after cancel"
 
 
-async def test_a_runtime_failure_is_a_provider_error_not_a_crash(workspace: Path) -> None:
+async def test_a_runtime_exception_is_a_provider_error_not_a_crash(workspace: Path) -> None:
     class Failing:
         def chat_stream(self, request, on_chunk) -> None:
-            raise ValueError("the request exceeds the available context size, try increasing it")
+            raise ValueError("Unable to generate parser for this template.\nmore detail")
 
     result, _, _ = await run_agent(LocalLlamaProvider(SPEC, backend=Failing()), workspace)
     assert result.status == "error"
-    assert result.error.startswith("on-device model: ValueError: the request exceeds")
-    assert "num_ctx" in result.error and result.retries == 0
+    assert result.error == "on-device model: ValueError: Unable to generate parser for this template."
+    assert result.retries == 0
+
+
+async def test_a_conversation_too_long_for_the_context_names_num_ctx(workspace: Path) -> None:
+    class Overflow:
+        def chat_stream(self, request, on_chunk) -> None:
+            # What xllamacpp streams when the prompt does not fit (checked against the runtime).
+            on_chunk({"error": {"code": 400, "message": "request (9000 tokens) exceeds the available context size "
+                                "(8192 tokens), try increasing it", "type": "exceed_context_size_error",
+                                "n_prompt_tokens": 9000, "n_ctx": 8192}})
+
+    result, _, _ = await run_agent(LocalLlamaProvider(SPEC, backend=Overflow()), workspace)
+    assert result.status == "error" and result.retries == 0
+    assert result.error == ("on-device model: the conversation (9000 tokens) no longer fits the context of "
+                            "8192 tokens; a roster entry with a larger num_ctx raises it")
 
 
 # -- the same emulation over a real SDK and real HTTP ----------------------------------------

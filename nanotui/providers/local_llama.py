@@ -282,25 +282,28 @@ class LocalLlamaProvider(Provider):
         yield StreamTurnEnd(message, usage, stop_reason, metrics)
 
     def _check_chunk_error(self, chunk: dict[str, Any], yielded: bool) -> None:
-        # Streamed errors arrive through the same callback as a dict without "choices".
-        err = chunk.get("error") if isinstance(chunk.get("error"), dict) else None
-        if err is None and "choices" not in chunk and "message" in chunk:
-            err = chunk
-        if err is not None:
-            raise _runtime_error(str(err.get("message", err)), self.n_ctx, yielded)
+        # Streamed errors arrive through the same callback, as {"error": {...}}.
+        err = chunk.get("error")
+        if isinstance(err, dict):
+            raise _runtime_error(err, yielded)
 
     def _error(self, exc: BaseException, yielded: bool) -> BaseException:
         if isinstance(exc, (ConfigError, ProviderError)):
             return exc
-        return _runtime_error(f"{type(exc).__name__}: {exc}", self.n_ctx, yielded)
+        return _runtime_error({"message": f"{type(exc).__name__}: {exc}"}, yielded)
 
 
-def _runtime_error(message: str, n_ctx: int, yielded: bool) -> ProviderError:
-    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    if "context" in first.lower() and ("exceed" in first.lower() or "size" in first.lower()):
-        first += f" (the context is {n_ctx} tokens; raise it with the num_ctx option)"
+def _runtime_error(err: dict[str, Any], yielded: bool) -> ProviderError:
+    if err.get("type") == "exceed_context_size_error":
+        message = (
+            f"the conversation ({err.get('n_prompt_tokens', '?')} tokens) no longer fits the context of "
+            f"{err.get('n_ctx', '?')} tokens; a roster entry with a larger num_ctx raises it"
+        )
+    else:
+        text = str(err.get("message") or err).strip()
+        message = text.splitlines()[0] if text else "unknown error"
     # Local failures are deterministic: retrying the same request gives the same error.
-    return ProviderError(f"on-device model: {first}", retryable=False, mid_stream=yielded)
+    return ProviderError(f"on-device model: {message}", status=err.get("code"), retryable=False, mid_stream=yielded)
 
 
 def _usage(u: dict[str, Any]) -> Usage:
