@@ -62,12 +62,15 @@ def store_run(store: RunStore, run: RunResult, *, trials: int = 1, rubric: str |
     """Record ``run`` the way ``nanotui run`` does: begin, every agent finishing, the end."""
 
     class _Task:
-        pass
+        """Just enough of nanotui.engine.tasks.Task for the store."""
 
-    task = None
-    if rubric is not None:
-        task = _Task()
-        task.rubric = rubric  # type: ignore[attr-defined]
+        def __init__(self, rubric: str) -> None:
+            self.rubric = rubric
+
+        def render_rubric(self, overrides: dict[str, str] | None = None) -> str:
+            return self.rubric
+
+    task = _Task(rubric) if rubric is not None else None
     plan = RunPlan(run.task, AgentTask(run.task.prompt, workspace), [spec_of(a.model, a.display_name) for a in run.agents],
                    Limits(max_turns=6, timeout_s=60), task)
     store.begin_run(run.run_id, plan, started_at=run.started_at, trials=trials,

@@ -109,3 +109,20 @@ def test_other_low_rungs_run_with_checks(openai_server, isolated_cwd: Path, task
         assert all(results.values()), results
     else:
         assert not any(results.values()), results
+
+
+def test_plan_rubric_has_the_run_variables_filled(tmp_path, monkeypatch) -> None:
+    from nanotui.engine.plan import plan_run
+
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "greet.md").write_text(
+        '+++\ntitle = "Greet"\nlevel = 1\nrubric = "S: says hello to {{name}}."\n'
+        '[variables]\nname = "Ada"\n'
+        '[[checks]]\ntype = "contains"\nvalue = "hello"\n+++\nSay hello to {{name}}.\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    plan = plan_run(models=["openai:gpt-5-mini"], task_id="greet", variables={"name": "Grace"})
+    assert plan.rubric == "S: says hello to Grace."
+    assert plan.task_ref.prompt == "Say hello to Grace."

@@ -171,7 +171,7 @@ def run_judge(choice: JudgeChoice, result: RunResult, plan: RunPlan, store: RunS
     if choice.model is None:
         return None
     print(f"nanotui: judging {len(result.agents)} candidate(s) with {choice.spec}", file=sys.stderr)
-    verdict = asyncio.run(Judge(choice.model).grade(result, getattr(plan.task, "rubric", None)))
+    verdict = asyncio.run(Judge(choice.model).grade(result, plan.rubric))
     store.add_verdict(result.run_id, verdict)
     detail = f": {verdict.error}" if verdict.error else ""
     print(f"nanotui: judge {verdict.status}, {usd(verdict.cost_usd)} (not in the models' costs){detail}",

@@ -27,6 +27,13 @@ class RunPlan:
     task: Any = None  # nanotui.engine.tasks.Task when the run is a task from the library
     variables: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def rubric(self) -> str | None:
+        """The task's rubric with this run's variables filled in, as the judge sees it."""
+        if self.task is None:
+            return None
+        return self.task.render_rubric(self.variables) or None
+
     async def after_agent(self, result: AgentResult, sandbox: Sandbox) -> None:
         """Run the task's deterministic checks on the agent's answer and workspace copy."""
         if self.task is None:

@@ -305,7 +305,7 @@ class RunStore:
         specs = list(plan.specs)
         ids = agent_ids or [f"a{i + 1}" for i in range(len(specs))]
         task: TaskRef = plan.task_ref
-        rubric = getattr(plan.task, "rubric", None) if plan.task is not None else None
+        rubric = plan.rubric
         workspace = plan.agent_task.workspace
         limits = plan.limits
         plan_data = {
