@@ -271,3 +271,32 @@ def test_readiness_of_a_path_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         local_llama.check_ready_to_run(local_spec(str(gguf)))
     gguf.write_bytes(b"GGUF")
     assert local_llama.readiness(local_spec(str(gguf))) == (True, f"GGUF file {gguf}", None)
+
+
+def test_a_damaged_model_stops_the_run_before_it_starts(model: ModelFile, monkeypatch: pytest.MonkeyPatch) -> None:
+    _pretend_runtime_installed(monkeypatch)
+    path = ensure_model(model)
+    with path.open("r+b") as fh:
+        fh.truncate(10)
+    with pytest.raises(ConfigError) as err:
+        local_llama.check_ready_to_run(local_spec(model.alias))
+    assert f"expected {model.size} bytes sha256 {model.sha256}, found 10 bytes" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"num_ctx": "big"}, "option num_ctx expects a whole number, got 'big'"),
+        ({"threads": 0}, "option threads expects a number of at least 1, got 0"),
+        ({"max_tokens": 1.5}, "option max_tokens expects a whole number, got 1.5"),
+        ({"temperature": "hot"}, "option temperature expects a number from 0 to 2, got 'hot'"),
+    ],
+)
+def test_bad_options_are_refused_before_the_run(
+    model: ModelFile, monkeypatch: pytest.MonkeyPatch, options: dict, expected: str
+) -> None:
+    _pretend_runtime_installed(monkeypatch)
+    spec = ModelSpec(name="my-local", provider="local", model=model.alias, display_name="x", options=options)
+    with pytest.raises(ConfigError) as err:
+        local_llama.check_ready_to_run(spec)
+    assert str(err.value) == f"my-local: {expected}"

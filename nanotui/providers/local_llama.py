@@ -31,6 +31,7 @@ from nanotui.engine.local_model import (
     is_verified,
     missing_parts,
     resolve_model_path,
+    verify,
 )
 from nanotui.engine.models import ModelSpec
 from nanotui.engine.stream import StreamEvent, StreamTurnEnd
@@ -143,13 +144,19 @@ def readiness(spec: ModelSpec) -> tuple[bool, str, str | None]:
 
 
 def check_ready_to_run(spec: ModelSpec) -> None:
-    """Called before a run: a one-line ConfigError with the exact fix, instead of a failed agent."""
+    """Called before a run (off the event loop): a one-line ConfigError with the exact fix,
+    instead of a failed agent. An assembled model is verified here (a hash only when its
+    stamp is missing or stale), so a damaged file stops the run before it starts."""
     if not runtime_installed():
         raise ConfigError(f"--model {spec.spec}: the on-device runtime (xllamacpp) is not installed; run: {PIP_LOCAL}")
+    _options(spec)
     model = spec.model
     if model in BUILTIN_MODELS:
         builtin = BUILTIN_MODELS[model]
-        if not assembled_path(builtin).exists():
+        path = assembled_path(builtin)
+        if path.exists():
+            verify(builtin, path)
+        else:
             missing = missing_parts(builtin)
             if missing:
                 raise ConfigError(
@@ -174,6 +181,8 @@ def create(spec: ModelSpec) -> Provider:
 def _int_option(spec: ModelSpec, name: str, default: int) -> int:
     value = spec.options.get(name, default)
     try:
+        if isinstance(value, (bool, float)):
+            raise TypeError
         number = int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{spec.name}: option {name} expects a whole number, got {value!r}") from None
@@ -182,15 +191,34 @@ def _int_option(spec: ModelSpec, name: str, default: int) -> int:
     return number
 
 
+@dataclass(frozen=True)
+class _Options:
+    n_ctx: int
+    threads: int
+    step_tokens: int
+    temperature: float
+
+
+def _options(spec: ModelSpec) -> _Options:
+    value = spec.options.get("temperature", DEFAULT_TEMPERATURE)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
+        raise ConfigError(f"{spec.name}: option temperature expects a number from 0 to 2, got {value!r}")
+    return _Options(
+        n_ctx=_int_option(spec, "num_ctx", DEFAULT_CTX),
+        threads=_int_option(spec, "threads", default_threads()),
+        step_tokens=_int_option(spec, "max_tokens", DEFAULT_STEP_TOKENS),
+        temperature=float(value),
+    )
+
+
 class LocalLlamaProvider(Provider):
     emulated_tools = True
 
     def __init__(self, spec: ModelSpec, backend: ChatBackend | None = None) -> None:
         super().__init__(spec)
-        self.n_ctx = _int_option(spec, "num_ctx", DEFAULT_CTX)
-        self.threads = _int_option(spec, "threads", default_threads())
-        self.step_tokens = _int_option(spec, "max_tokens", DEFAULT_STEP_TOKENS)
-        self.temperature = float(spec.options.get("temperature", DEFAULT_TEMPERATURE))
+        opts = _options(spec)
+        self.n_ctx, self.threads, self.step_tokens = opts.n_ctx, opts.threads, opts.step_tokens
+        self.temperature = opts.temperature
         self._backend = backend  # tests pass a scripted one; otherwise loaded on first turn
 
     async def _ensure_backend(self) -> tuple[ChatBackend, float | None]:
