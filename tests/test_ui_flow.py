@@ -90,6 +90,7 @@ async def test_pick_task_three_models_run_results_export(openai_server, anthropi
         # Export: e opens the path dialog with a file in the working directory; enter writes.
         await pilot.press("e")
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         reports = list(isolated_cwd.glob("nanotui-report-*.md"))
         assert len(reports) == 1

@@ -216,7 +216,9 @@ async def test_export_to_a_chosen_path_and_a_bad_one(isolated_cwd: Path) -> None
         await pilot.press("e")
         app.screen.query_one("Input").value = "out/report.md"
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
+        assert any(n.title == "Report written" and n.message.endswith("report.md") for n in app._notifications)
     text = (isolated_cwd / "out" / "report.md").read_text("utf-8")
     for name in ("GPT-5 mini", "Claude 3 Haiku", "gpt-oss 20b (Ollama)"):
         assert name in text
@@ -239,6 +241,7 @@ async def test_history_opens_a_stored_run_and_exports_the_same_report(anthropic_
         assert results.verdict is None  # an old run is judged only on request (j)
         assert not anthropic_server.requests_for("/v1/messages")
         await pilot.press("e", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
     written = (isolated_cwd / f"nanotui-report-{RUN_ID}.md").read_text("utf-8")
     assert written == report_for_run(store, RUN_ID, "md")  # the same bytes as `nanotui report`

@@ -116,10 +116,18 @@ class NanotuiApp(App[None]):
         return self._store
 
     def running_arena(self) -> Screen[Any] | None:
-        """The arena whose run is still going, if any (one run at a time)."""
+        """The arena whose run is still going, if any (one run at a time). An arena whose
+        run worker died (already reported) does not count: it must not block new runs."""
+        from textual.worker import WorkerState
+
         from nanotui.ui.screens.arena import ArenaScreen
 
-        return next((s for s in self.screen_stack if isinstance(s, ArenaScreen) and not s.done), None)
+        live = (WorkerState.PENDING, WorkerState.RUNNING)
+        for screen in self.screen_stack:
+            if isinstance(screen, ArenaScreen) and not screen.done:
+                if any(w.node is screen and w.state in live for w in self.workers):
+                    return screen
+        return None
 
     def start_run(self, plan: RunPlan) -> None:
         from nanotui.ui.screens.arena import ArenaScreen
@@ -151,8 +159,8 @@ class NanotuiApp(App[None]):
             from nanotui.engine.secrets import redact
 
             error = event.worker.error
-            self.notify(redact(f"{type(error).__name__}: {error}"), title=f"{event.worker.name or 'background task'} failed",
-                        severity="error", timeout=10)
+            title = f"{event.worker.name or 'background task'} failed"
+            self.notify(redact(f"{type(error).__name__}: {error}"), title=title, severity="error", timeout=10)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -178,7 +186,7 @@ class NanotuiApp(App[None]):
         self.push_screen(HistoryScreen(store))
 
     def action_export_report(self) -> None:
-        from nanotui.ui.screens.results import ResultsScreen, export_report
+        from nanotui.ui.screens.results import ResultsScreen, export_report, stored_in
 
         if isinstance(self.screen, ResultsScreen):
             self.screen.action_export()
@@ -186,7 +194,7 @@ class NanotuiApp(App[None]):
         if self.last_run is None:
             self.notify("No run to export yet: run a task or open one from History.", severity="warning")
             return
-        export_report(self, self.last_run, self.store)
+        export_report(self, self.last_run, stored_in(self.store, self.last_run))
 
 
 def run_app() -> int:

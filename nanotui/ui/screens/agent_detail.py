@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from nanotui.commands.format import secs, usd
 from nanotui.engine.results import AgentResult
+from nanotui.ui.widgets.theme_colors import theme_color
 
 TABS = ("answer", "trace", "files", "checks", "judge")
 KEY_ARGUMENTS = ("file_path", "directory_path")
@@ -90,17 +91,18 @@ class AgentDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.agent.agent_id} · {self.agent.display_name}"
+        ok, error = theme_color(self, "success"), f"bold {theme_color(self, 'error')}"
         trace = self.query_one("#detail-trace", DataTable)
         trace.add_columns("#", "Tool", "Key argument", "Result", "Size", "Preview")
         for i, call in enumerate(self.agent.tool_calls, 1):
             preview = call.result_preview.replace("\n", " ⏎ ")[:80]
-            result = Text("ok", style="green") if call.ok else Text("error", style="bold red")
+            result = Text("ok", style=ok) if call.ok else Text("error", style=error)
             trace.add_row(Text(str(i), justify="right"), call.name, Text(key_argument(call.arguments)),
                           result, Text(f"{call.result_size:,}", justify="right"), Text(preview, style="dim"))
         checks = self.query_one("#detail-checks", DataTable)
         checks.add_columns("Check", "Result", "Detail")
         for c in self.agent.checks:
-            mark = Text("pass", style="green") if c.passed else Text("FAIL", style="bold red")
+            mark = Text("pass", style=ok) if c.passed else Text("FAIL", style=error)
             checks.add_row(Text(c.name), mark, Text(c.detail))
 
     def _files(self) -> Any:

@@ -8,7 +8,6 @@ second); they report back with messages, which are safe to post from a thread.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from nanotui.commands.format import secs, usd
@@ -28,6 +26,7 @@ from nanotui.engine.grading import AgentGrades, grade_run, grading_note
 from nanotui.engine.results import RunResult
 from nanotui.ui.screens.agent_detail import key_argument
 from nanotui.ui.widgets.results_table import ResultsTable
+from nanotui.ui.widgets.theme_colors import theme_color
 
 if TYPE_CHECKING:
     from nanotui.engine.advisor import Advice
@@ -37,6 +36,19 @@ if TYPE_CHECKING:
 
 NOTE_CALLS = 8  # tool calls listed for the highlighted agent (enter shows all)
 NOTE_ANSWER_LINES = 12
+
+
+def stored_in(store: RunStore | None, run: RunResult) -> RunStore | None:
+    """``store`` when ``run`` is in it (reports then come from the history), else None."""
+    if store is None:
+        return None
+    from nanotui.engine.errors import NanotuiError
+
+    try:
+        store.resolve_run_id(run.run_id)
+    except NanotuiError:
+        return None
+    return store
 
 
 def default_report_path(run: RunResult) -> Path:
@@ -68,9 +80,9 @@ def export_report(
     path: Path | None = None,
     verdict: Verdict | None = None,
 ) -> Path | None:
-    """Write the report and tell the user where; a bad path is a notification, not a crash."""
-    from nanotui.engine.errors import NanotuiError
-
+    """Write the report in a thread worker (it reads the task's history for the advisor) and
+    tell the user where; a bad path is a notification, not a crash. Returns the path it
+    will write, or None when the path is unusable."""
     target = (path or default_report_path(run)).expanduser()
     if not target.is_absolute():
         target = Path.cwd() / target
@@ -80,13 +92,20 @@ def export_report(
     if not target.parent.is_dir():
         app.notify(f"Folder {target.parent} does not exist", severity="error")
         return None
-    try:
-        written = write_report(report_markdown(run, store, verdict), target)
-    except (NanotuiError, OSError) as exc:
-        app.notify(f"Could not write the report: {exc}", title="Export failed", severity="error")
-        return None
-    app.notify(str(written), title="Report written")
-    return written
+
+    def write() -> None:
+        from nanotui.engine.errors import NanotuiError
+
+        try:
+            written = write_report(report_markdown(run, store, verdict), target)
+        except (NanotuiError, OSError) as exc:
+            app.call_from_thread(app.notify, f"Could not write the report: {exc}", title="Export failed",
+                                 severity="error")
+            return
+        app.call_from_thread(app.notify, str(written), title="Report written")
+
+    app.run_worker(write, name="export report", group="export", thread=True, exit_on_error=False)
+    return target
 
 
 class ExportDialog(ModalScreen[Path | None]):
@@ -112,14 +131,6 @@ class ExportDialog(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-@dataclass(frozen=True)
-class JudgeState:
-    """What the judge line says."""
-
-    text: Text
-    running: bool = False
-
-
 class ResultsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="results.back"),
@@ -138,10 +149,9 @@ class ResultsScreen(Screen[None]):
             self.verdict = verdict
 
     class AdviceReady(Message):
-        def __init__(self, advice: Advice | None, error: str | None = None) -> None:
+        def __init__(self, advice: Advice) -> None:
             super().__init__()
             self.advice = advice
-            self.error = error
 
     def __init__(self, run: RunResult, *, store: RunStore | None = None, auto_judge: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -187,23 +197,18 @@ class ResultsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "results"
-        if self.store is not None and self._is_stored():
+        if self._is_stored():
             self.verdict = self.store.latest_verdict(self.run_result.run_id)
         self._regrade()
         self.table.focus()
-        self._set_judge_line(self._initial_judge_state())
+        self._set_judge_line(self._initial_judge_line())
         if self.auto_judge and self.verdict is None and self._judge_ready():
             self.action_judge()
         else:
             self.compute_advice()
 
     def _is_stored(self) -> bool:
-        assert self.store is not None
-        try:
-            self.store.resolve_run_id(self.run_result.run_id)
-        except Exception:  # noqa: BLE001 - ConfigError: not in the history (e.g. store disabled)
-            return False
-        return True
+        return stored_in(self.store, self.run_result) is not None
 
     # -- grades --------------------------------------------------------------------------
 
@@ -233,7 +238,7 @@ class ResultsScreen(Screen[None]):
         parts: list[Any] = [Text.assemble((agent.display_name, "bold"), "  ", (agent.model, "dim"),
                                           (f"  {agent.turns} turns · {len(agent.tool_calls)} tool calls", "dim"))]
         if agent.error:
-            parts.append(Text(f"error: {agent.error}", style="bold red"))
+            parts.append(Text(f"error: {agent.error}", style=f"bold {theme_color(self, 'error')}"))
         if g is not None and g.basis in ("judge", "unscored"):
             parts.append(Text.assemble(("judge: ", "dim"), (g.performance or "unscored", "bold"), " — ",
                                        g.rationale or "(no rationale)"))
@@ -241,10 +246,11 @@ class ResultsScreen(Screen[None]):
         if failed:
             parts.append(Text("failed checks: " + "; ".join(
                 f"{c.name}" + (f" ({c.detail})" if c.detail else "") for c in failed), style="dim"))
+        ok_style, error_style = theme_color(self, "success"), f"bold {theme_color(self, 'error')}"
         if agent.tool_calls:
             parts.append(Text(f"tool calls ({len(agent.tool_calls)}):", style="dim"))
             for call in agent.tool_calls[:NOTE_CALLS]:
-                mark = Text("ok", style="green") if call.ok else Text("error", style="bold red")
+                mark = Text("ok", style=ok_style) if call.ok else Text("error", style=error_style)
                 parts.append(Text.assemble("  ", (call.name, "bold"), f" {key_argument(call.arguments)} → ", mark,
                                            (f" {call.result_size:,} chars", "dim")))
             if len(agent.tool_calls) > NOTE_CALLS:
@@ -283,23 +289,22 @@ class ResultsScreen(Screen[None]):
         except NanotuiError:
             return False
 
-    def _initial_judge_state(self) -> JudgeState:
+    def _initial_judge_line(self) -> Text:
         from nanotui.engine.errors import NanotuiError
         from nanotui.engine.judge import missing_key
 
         if self.verdict is not None:
-            return JudgeState(self._verdict_text(self.verdict))
+            return self._verdict_text(self.verdict)
         try:
             model = self._judge_model()
         except NanotuiError as exc:
-            return JudgeState(Text(f"No judge: {exc}", style="dim"))
+            return Text(f"No judge: {exc}", style="dim")
         env = missing_key(model)
         if env:
-            return JudgeState(Text.assemble(
+            return Text.assemble(
                 ("No judge yet: ", "bold"), f"{env} is not set (the judge is {model.spec}) — grades are ",
-                ("checks only", "bold"), ". Set it and press ", ("j", "bold"), "."))
-        return JudgeState(Text.assemble(("Not judged yet — press ", "dim"), ("j", "bold"),
-                                        (f" to ask {model.spec}.", "dim")))
+                ("checks only", "bold"), ". Set it and press ", ("j", "bold"), ".")
+        return Text.assemble(("Not judged yet — press ", "dim"), ("j", "bold"), (f" to ask {model.spec}.", "dim"))
 
     def _verdict_text(self, v: Verdict) -> Text:
         if v.status == "error":
@@ -311,8 +316,8 @@ class ResultsScreen(Screen[None]):
         text.append(f" · judge cost {usd(v.cost_usd)} (not added to any model's cost)", style="dim")
         return text
 
-    def _set_judge_line(self, state: JudgeState) -> None:
-        self.query_one("#judge-status", Static).update(state.text)
+    def _set_judge_line(self, text: Text) -> None:
+        self.query_one("#judge-status", Static).update(text)
 
     def action_judge(self) -> None:
         from nanotui.engine.errors import NanotuiError
@@ -335,7 +340,7 @@ class ResultsScreen(Screen[None]):
             return
         self._judging = True
         self._judge_spec = model.spec
-        self._set_judge_line(JudgeState(Text(f"Judge {model.spec}: starting…"), running=True))
+        self._set_judge_line(Text(f"Judge {model.spec}: starting…"))
         self.run_judge(model, self._rubric())
 
     def _rubric(self) -> str | None:
@@ -343,7 +348,7 @@ class ResultsScreen(Screen[None]):
         plan = self.run_result.extra.get("plan")
         if isinstance(plan, dict) and "rubric" in plan:
             return plan["rubric"]
-        if self.store is not None and self._is_stored():
+        if self._is_stored():
             plan = self.store.load_run(self.run_result.run_id).extra.get("plan") or {}
             if "rubric" in plan:
                 return plan["rubric"]
@@ -387,12 +392,12 @@ class ResultsScreen(Screen[None]):
             text = Text(f"Judge {spec}: reply unreadable ({p.detail}); asking once more")
         else:
             text = Text(f"Judge {spec}: grading…")
-        self._set_judge_line(JudgeState(text, running=True))
+        self._set_judge_line(text)
 
     def on_results_screen_judge_done(self, message: JudgeDone) -> None:
         self._judging = False
         verdict = message.verdict
-        if self.store is not None and self._is_stored():
+        if self._is_stored():
             try:
                 self.store.add_verdict(self.run_result.run_id, verdict)
             except Exception as exc:  # noqa: BLE001 - sqlite errors: keep the verdict on screen
@@ -400,7 +405,7 @@ class ResultsScreen(Screen[None]):
         if verdict.usable or self.verdict is None:
             self.verdict = verdict
         self._regrade()
-        self._set_judge_line(JudgeState(self._verdict_text(verdict)))
+        self._set_judge_line(self._verdict_text(verdict))
         if verdict.status == "error":
             self.notify(verdict.error or "the judge failed", title="Judge failed", severity="error")
         self.compute_advice()
@@ -410,7 +415,7 @@ class ResultsScreen(Screen[None]):
 
         if event.worker.group == "judge" and event.state == WorkerState.ERROR:
             self._judging = False
-            self._set_judge_line(JudgeState(Text(f"Judge failed: {event.worker.error}")))
+            self._set_judge_line(Text(f"Judge failed: {event.worker.error}"))
 
     # -- advisor -------------------------------------------------------------------------
 
@@ -418,7 +423,7 @@ class ResultsScreen(Screen[None]):
     def compute_advice(self) -> None:
         from nanotui.engine.advisor import advice_for_task, advise
 
-        if self.store is not None and self._is_stored():
+        if self._is_stored():
             advice = advice_for_task(self.store, self.run_result.run_id)
         else:
             advice = advise([(self.run_result, grade_run(self.run_result, self.verdict))])
@@ -432,8 +437,7 @@ class ResultsScreen(Screen[None]):
     def action_export(self) -> None:
         def chosen(path: Path | None) -> None:
             if path is not None:
-                store = self.store if self.store is not None and self._is_stored() else None
-                export_report(self.app, self.run_result, store, path, self.verdict)
+                export_report(self.app, self.run_result, stored_in(self.store, self.run_result), path, self.verdict)
 
         self.app.push_screen(ExportDialog(default_report_path(self.run_result)), chosen)
 
