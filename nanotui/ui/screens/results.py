@@ -80,7 +80,7 @@ def export_report(
     path: Path | None = None,
     verdict: Verdict | None = None,
 ) -> Path | None:
-    """Write the report in a thread worker (it reads the task's history for the advisor) and
+    """Write the report off the UI thread (it reads the task's history for the advisor) and
     tell the user where; a bad path is a notification, not a crash. Returns the path it
     will write, or None when the path is unusable."""
     target = (path or default_report_path(run)).expanduser()
@@ -93,18 +93,19 @@ def export_report(
         app.notify(f"Folder {target.parent} does not exist", severity="error")
         return None
 
-    def write() -> None:
+    async def write() -> None:
         from nanotui.engine.errors import NanotuiError
 
+        # The file work happens in a thread; the notification back here, on the UI loop
+        # (a thread calling back into an app that is closing could wait forever).
         try:
-            written = write_report(report_markdown(run, store, verdict), target)
+            written = await asyncio.to_thread(lambda: write_report(report_markdown(run, store, verdict), target))
         except (NanotuiError, OSError) as exc:
-            app.call_from_thread(app.notify, f"Could not write the report: {exc}", title="Export failed",
-                                 severity="error")
+            app.notify(f"Could not write the report: {exc}", title="Export failed", severity="error")
             return
-        app.call_from_thread(app.notify, str(written), title="Report written")
+        app.notify(str(written), title="Report written")
 
-    app.run_worker(write, name="export report", group="export", thread=True, exit_on_error=False)
+    app.run_worker(write, name="export report", group="export", exit_on_error=False)
     return target
 
 
