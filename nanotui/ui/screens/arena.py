@@ -10,6 +10,7 @@ token rate. Anything slow happens off the UI thread: SDK imports, the tokenizer,
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import inspect
 import math
@@ -21,10 +22,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
+from textual.content import Content
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widget import Widget
 
 from nanotui.engine.events import AgentFinished, Event
 from nanotui.engine.live import LiveBoard
@@ -37,12 +39,13 @@ from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
 
 REFRESH_HZ = 10
 # Imported in a thread before the run starts: importing an SDK on the UI thread stalls it
-# for up to ~1.2 s (anthropic).
+# for up to ~1.2 s (anthropic). The stream event types are then prepared too (pydantic builds
+# their validators on first use: ~0.4 s for OpenAI's response.completed, on the UI thread).
 SDK_FOR_PROTOCOL = {
-    "openai_responses": "openai",
-    "openai_chat": "openai",
-    "anthropic_messages": "anthropic",
-    "ollama_chat": "ollama",
+    "openai_responses": ("openai", "openai.types.responses", "ResponseStreamEvent"),
+    "openai_chat": ("openai", "openai.types.chat", "ChatCompletionChunk"),
+    "anthropic_messages": ("anthropic", "anthropic.types", "RawMessageStreamEvent"),
+    "ollama_chat": ("ollama", "ollama", "ChatResponse"),
 }
 # A pane narrower or lower than this is hard to read (its header needs ~36 columns); the
 # grid trades columns for rows to stay above it where the terminal allows.
@@ -69,15 +72,54 @@ def grid_shape(count: int, width: int, height: int) -> tuple[int, int]:
     return -neg_cols, rows
 
 
+def _prepare_models(annotation: object, seen: set[int]) -> None:
+    """model_rebuild() every pydantic model in a (union) type annotation, recursively."""
+    import typing
+
+    if id(annotation) in seen:
+        return
+    seen.add(id(annotation))
+    rebuild = getattr(annotation, "model_rebuild", None)
+    if isinstance(annotation, type) and callable(rebuild):
+        rebuild()
+        return
+    for arg in typing.get_args(annotation):
+        _prepare_models(arg, seen)
+
+
 def _preload_sdks(protocols: set[str]) -> None:
     for protocol in protocols:
-        for name in (f"nanotui.providers.{protocol}", SDK_FOR_PROTOCOL.get(protocol)):
-            if name is None:
-                continue
-            try:
-                importlib.import_module(name)
-            except Exception:  # the agent reports its own error when it tries
-                pass
+        try:
+            importlib.import_module(f"nanotui.providers.{protocol}")
+            sdk = SDK_FOR_PROTOCOL.get(protocol)
+            if sdk is not None:
+                package, module, name = sdk
+                importlib.import_module(package)
+                _prepare_models(getattr(importlib.import_module(module), name), set())
+        except Exception:  # a missing SDK: the agent reports its own error when it tries
+            pass
+
+
+class StatusLine(Widget):
+    """The run's one-line summary, repainted in place (no layout pass)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.markup = ""
+
+    def show(self, markup: str) -> None:
+        if markup != self.markup:
+            self.markup = markup
+            self.refresh()
+
+    def render(self) -> Content:
+        return Content.from_markup(self.markup)
+
+
+class KeyHints(StatusLine):
+    """The arena's key line. Textual's Footer rebuilds its key widgets on every focus change,
+    which cost ~40 ms per arrow key with sixteen panes streaming; this line is redrawn only
+    when what the keys do changes (zoom, run over)."""
 
 
 class ArenaScreen(Screen[None]):
@@ -85,7 +127,7 @@ class ArenaScreen(Screen[None]):
     :class:`ShowResults` when the user asks for the results."""
 
     ESCAPE_TO_MINIMIZE = True
-    ALLOW_IN_MAXIMIZED_VIEW = "Footer, #arena-status"
+    ALLOW_IN_MAXIMIZED_VIEW = "#arena-status, #arena-keys"
     DEFAULT_CSS = """
     ArenaScreen {
         layout: vertical;
@@ -99,6 +141,13 @@ class ArenaScreen(Screen[None]):
     ArenaScreen > #arena-grid {
         height: 1fr;
         grid-gutter: 0 0;
+    }
+    ArenaScreen > #arena-keys {
+        dock: bottom;
+        height: 1;
+        padding: 0 1;
+        background: $footer-background;
+        color: $footer-foreground;
     }
     """
     BINDINGS = [
@@ -166,20 +215,19 @@ class ArenaScreen(Screen[None]):
         self._cancel_requested = False
         self._started_at: float | None = None
         self._finished_at: float | None = None
-        self._status_markup = ""
         self._store_failed = False
         self._columns = 1
 
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(id="arena-status", markup=True)
+        yield StatusLine(id="arena-status")
         with Grid(id="arena-grid"):
             for agent_id in self.agent_ids:
                 pane = AgentPane(self.board.agents[agent_id], clock=self.clock, id=f"pane-{agent_id}")
                 self._panes[agent_id] = pane
                 yield pane
-        yield Footer()
+        yield KeyHints(id="arena-keys")
 
     def on_mount(self) -> None:
         self._layout_grid()
@@ -188,7 +236,8 @@ class ArenaScreen(Screen[None]):
             panes[0].focus()
         self._started_at = self.clock()
         self._refresh_status()
-        self.set_interval(1 / REFRESH_HZ, self._tick, name="arena-refresh")
+        self._refresh_keys()
+        self.set_interval(1 / REFRESH_HZ, self.tick, name="arena-refresh")
         self._load_estimates()
         self._run()
 
@@ -234,6 +283,10 @@ class ArenaScreen(Screen[None]):
     async def _run(self) -> None:
         plan = self.plan
         await asyncio.to_thread(_preload_sdks, {spec.protocol for spec in plan.specs})
+        # What is alive now (Textual, the SDKs, price data) lives for the whole session: keep
+        # it out of the collector's full scans, each of which stalled the UI 100-200 ms while
+        # sixteen agents streamed.
+        gc.freeze()
         orchestrator = Orchestrator(
             plan.agent_task,
             plan.specs,
@@ -271,13 +324,13 @@ class ArenaScreen(Screen[None]):
 
     async def _finish(self, run: RunResult) -> None:
         for pane in self.panes:
-            await pane.flush()
+            pane.flush()
             pane.refresh_counters()
         self.result = run
         self._finished_at = self.clock()
         self._store_finish(run)
         self._refresh_status()
-        self.refresh_bindings()
+        self._refresh_keys()
         self.post_message(self.RunFinished(run))
         if self.on_done is not None:
             self.on_done(run)
@@ -317,10 +370,11 @@ class ArenaScreen(Screen[None]):
             if pane is not None:
                 pane.set_estimates(est)
 
-    async def _tick(self) -> None:
+    def tick(self) -> None:
+        """Fold queued events into the panes and redraw the counters (the timer calls this)."""
         now = self.clock()
         for pane in self.panes:
-            await pane.flush()
+            pane.flush()
             pane.refresh_counters(now)
         self._refresh_status(now)
 
@@ -342,10 +396,7 @@ class ArenaScreen(Screen[None]):
             tail = f"{state} in {elapsed:.1f}s — r: results"
         else:
             tail = f"{elapsed:.1f}s"
-        markup = f"[b]{escape(title)}[/b]  {counts}  {tail}"
-        if markup != self._status_markup:
-            self._status_markup = markup
-            self.query_one("#arena-status", Static).update(markup)
+        self.query_one("#arena-status", StatusLine).show(f"[b]{escape(title)}[/b]  {counts}  {tail}")
 
     # -- the store (duck-typed: nanotui.engine.store.RunStore) ----------------------------
 
@@ -403,7 +454,20 @@ class ArenaScreen(Screen[None]):
         return True
 
     def watch_maximized(self) -> None:
-        self.refresh_bindings()  # the footer's escape entry changes with the zoom
+        self._refresh_keys()  # escape un-zooms while zoomed
+
+    def _refresh_keys(self) -> None:
+        """Show the keys that do something now, as the footer would."""
+        shown: list[str] = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if not binding.show or self.check_action(binding.action.split("(")[0], ()) is not True:
+                continue
+            key = {"enter": "⏎", "escape": "esc"}.get(binding.key, binding.key)
+            label = "Unzoom" if binding.action == "zoom" and self.maximized is not None else binding.description
+            shown.append(f"[b $footer-key-foreground]{escape(key)}[/] {escape(label)}")
+        shown.append("[b $footer-key-foreground]^p[/] palette")
+        self.query_one("#arena-keys", KeyHints).show("  ".join(shown))
 
     def _focused_pane(self) -> AgentPane | None:
         node = self.focused
@@ -420,9 +484,8 @@ class ArenaScreen(Screen[None]):
         current = self._focused_pane()
         if self.maximized is not None and current is not None:
             # Zoomed in: the arrows scroll the pane instead.
-            scroll = {"up": "scroll_up", "down": "scroll_down", "left": "scroll_left", "right": "scroll_right"}
-            if direction in scroll:
-                getattr(current.transcript(), scroll[direction])(animate=False)
+            if direction in ("up", "down"):
+                current.scroll(direction)
                 return
         index = panes.index(current) if current in panes else 0
         cols = self._columns
@@ -459,13 +522,7 @@ class ArenaScreen(Screen[None]):
         pane = self._focused_pane()
         if pane is None:
             return
-        transcript = pane.transcript()
-        {
-            "page_up": lambda: transcript.scroll_page_up(animate=False),
-            "page_down": lambda: transcript.scroll_page_down(animate=False),
-            "home": lambda: transcript.scroll_home(animate=False),
-            "end": lambda: transcript.scroll_end(animate=False),
-        }[where]()
+        pane.scroll(where)
 
     def action_cancel_agent(self) -> None:
         pane = self._focused_pane()

@@ -1,10 +1,9 @@
-"""One agent's live pane in the arena.
+"""One agent's live pane in the arena: a counters header, the transcript, and the error.
 
 Events arrive per token; the pane only queues them (:meth:`AgentPane.take`). The arena's one
-refresh timer calls :meth:`AgentPane.flush` (turn the queue into widgets: one Markdown append
-per text segment per tick, tool-call blocks, collapsed reasoning) and
-:meth:`AgentPane.refresh_counters` (the header), so the work per tick is bounded however fast
-the model streams.
+refresh timer calls :meth:`AgentPane.flush` (fold the queue into transcript blocks and
+re-render what changed) and :meth:`AgentPane.refresh_counters` (the header), so the work per
+tick is bounded however fast the model streams.
 
 Times shown here come from the arena's clock (``clock``) as the events reach the UI; the
 results screen shows the engine's own wall time and TTFT.
@@ -12,16 +11,14 @@ results screen shows the engine's own wall time and TTFT.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
 
 from nanotui.engine.events import (
     AgentFinished,
@@ -37,7 +34,8 @@ from nanotui.engine.events import (
 from nanotui.engine.live import LiveAgent
 from nanotui.engine.pricing import Price
 from nanotui.engine.tokens import StreamingEstimate
-from nanotui.ui.widgets.tool_call import ToolCallBlock
+from nanotui.ui.widgets.tool_call import ToolCall
+from nanotui.ui.widgets.transcript import NoteBlock, ReasoningBlock, TextBlock, ToolBlock, TranscriptView
 
 Clock = Callable[[], float]
 
@@ -92,12 +90,26 @@ def fmt_cost(value: float | None) -> str:
     return f"${value:.4f}" if value < 10 else f"${value:.2f}"
 
 
-def _markdown_parser():  # -> MarkdownIt
-    from markdown_it import MarkdownIt
+class Counters(Widget):
+    """The pane's counter lines. Repainted in place (no layout pass) ten times a second."""
 
-    # GitHub-like, but without linkify: models write file names such as README.md, which
-    # linkify would turn into links to a .md domain.
-    return MarkdownIt("gfm-like", {"linkify": False})
+    DEFAULT_CSS = """
+    Counters { height: 2; color: $text-muted; }
+    Counters.-badge { height: 3; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.markup = ""
+
+    def show(self, markup: str) -> None:
+        if markup != self.markup:
+            self.markup = markup
+            self.set_class(markup.count("\n") >= 2, "-badge")
+            self.refresh()
+
+    def render(self) -> Content:
+        return Content.from_markup(self.markup)
 
 
 class AgentPane(Widget, can_focus=True, can_focus_children=False):
@@ -112,9 +124,7 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
         padding: 0 1;
         layout: vertical;
     }
-    AgentPane:focus {
-        border: heavy $accent;
-    }
+    AgentPane:focus { border: heavy $accent; }
     AgentPane.-running { border: round $primary 70%; }
     AgentPane.-running:focus { border: heavy $accent; }
     AgentPane.-ok { border: round $success 70%; }
@@ -123,33 +133,6 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
     AgentPane.-failed:focus { border: heavy $error; }
     AgentPane.-stopped { border: round $warning 70%; }
     AgentPane.-stopped:focus { border: heavy $warning; }
-    AgentPane > #counters {
-        height: auto;
-        color: $text-muted;
-    }
-    AgentPane > #transcript {
-        height: 1fr;
-        scrollbar-size-vertical: 1;
-    }
-    AgentPane #placeholder {
-        color: $text-muted;
-        text-style: italic;
-    }
-    AgentPane Markdown {
-        margin: 0;
-        padding: 0;
-        background: transparent;
-    }
-    AgentPane MarkdownParagraph { margin: 0 0 1 0; }
-    AgentPane Collapsible {
-        border: none;
-        padding: 0;
-        margin: 0;
-        background: transparent;
-    }
-    AgentPane Collapsible > Contents { padding: 0 0 0 2; }
-    AgentPane .reasoning-text { color: $text-muted; }
-    AgentPane .retry-note { color: $warning; }
     AgentPane > #pane-error {
         height: auto;
         max-height: 4;
@@ -167,34 +150,31 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
         self.agent_id = live.agent_id
         self._clock = clock
         self._pending: list[Event] = []
-        self._flush_lock = asyncio.Lock()
         self.started_at: float | None = None
         self.first_token_at: float | None = None
         self.finished_at: float | None = None
         self._estimates: Estimates | None = None
         self._turn_output = StreamingEstimate(None)
         self._turn_streamed = False  # text or reasoning since the last TurnFinished
-        # transcript state
-        self._segments: list[Markdown] = []  # every text segment, in order
-        self._stream: MarkdownStream | None = None
-        self._reasoning: Static | None = None
-        self._reasoning_text = ""
-        self._tool_blocks: dict[str, ToolCallBlock] = {}
-        self._has_content = False
-        self._header_markup = ""
+        # the block each kind of delta goes to; None = start a new one
+        self._text: TextBlock | None = None
+        self._reasoning: ReasoningBlock | None = None
+        self._tools: dict[str, ToolBlock] = {}
         self._status_class = ""
         self._subtitle = ""
+        self._error_shown: str | None = None
         self.border_title = escape(live.display_name)
 
     def compose(self) -> ComposeResult:
-        yield Static(id="counters", markup=True)
-        with VerticalScroll(id="transcript") as transcript:
-            transcript.can_focus = False
-            yield Static("waiting for a free slot…", id="placeholder")
+        yield Counters(id="counters")
+        yield TranscriptView("waiting for a free slot…", id="transcript")
         yield Static(id="pane-error", markup=False)
 
     def on_mount(self) -> None:
         self.refresh_counters()
+
+    def transcript(self) -> TranscriptView:
+        return self.query_one("#transcript", TranscriptView)
 
     # -- input (per event: cheap) -----------------------------------------------------------
 
@@ -228,107 +208,63 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
 
     # -- the timer's work -------------------------------------------------------------------
 
-    async def flush(self) -> None:
-        """Turn queued events into widgets, coalescing consecutive deltas."""
-        async with self._flush_lock:
-            if not self._pending or not self.is_attached:
-                return
-            events, self._pending = self._pending, []
-            i = 0
-            while i < len(events):
-                event = events[i]
-                if isinstance(event, TextDelta | ReasoningDelta):
-                    kind = type(event)
-                    j = i
-                    while j < len(events) and type(events[j]) is kind:
-                        j += 1
-                    chunk = "".join(e.text for e in events[i:j])  # type: ignore[union-attr]
-                    if kind is TextDelta:
-                        await self._append_text(chunk)
-                    else:
-                        await self._append_reasoning(chunk)
-                    i = j
-                    continue
-                await self._apply(event)
-                i += 1
+    def flush(self) -> None:
+        """Fold queued events into transcript blocks, then re-render what changed."""
+        if not self._pending or not self.is_attached:
+            return
+        events, self._pending = self._pending, []
+        view = self.transcript()
+        for event in events:
+            self._fold(view, event)
+        view.update_lines()
 
-    async def _apply(self, event: Event) -> None:
+    def _fold(self, view: TranscriptView, event: Event) -> None:
         match event:
+            case TextDelta():
+                if self._text is None:
+                    self._reasoning = None  # text after reasoning: that block is complete
+                    self._text = TextBlock()
+                    view.add(self._text)
+                self._text.append(event.text)
+                view.changed(self._text)
+            case ReasoningDelta():
+                if self._reasoning is None:
+                    self._text = None
+                    self._reasoning = ReasoningBlock()
+                    view.add(self._reasoning)
+                self._reasoning.append(event.text)
+                view.changed(self._reasoning)
             case AgentStarted():
-                self._placeholder("waiting for the first token…")
+                view.set_placeholder("waiting for the first token…")
             case ToolCallStarted():
-                await self._close_segments()
-                block = ToolCallBlock(event.call_id, event.name, event.arguments)
-                self._tool_blocks[event.call_id] = block
-                await self._mount(block)
+                self._close_segments()
+                block = ToolBlock(ToolCall.started(event.call_id, event.name, event.arguments))
+                self._tools[event.call_id] = block
+                view.add(block)
             case ToolCallFinished():
-                block = self._tool_blocks.get(event.call_id)
+                block = self._tools.get(event.call_id)
                 if block is not None:
-                    block.finish(event.ok, event.result_size, event.result)
+                    block.call.finish(event.ok, event.result_size, event.result)
+                    view.changed(block)
             case TurnFinished():
-                await self._close_segments()
+                self._close_segments()
             case RetryScheduled():
-                await self._close_segments()
-                note = Static(
-                    f"↻ retry {event.attempt} in {event.wait_s:.1f}s: {event.reason}", classes="retry-note", markup=False
-                )
-                await self._mount(note)
+                self._close_segments()
+                view.add(NoteBlock(f"↻ retry {event.attempt} in {event.wait_s:.1f}s: {event.reason}"))
             case AgentFinished():
-                await self._close_segments()
-                if not self._has_content:
-                    self._placeholder("no output" if self.live.status not in FAILED else "")
-                if self.live.error:
+                self._close_segments()
+                view.set_placeholder("no output" if self.live.status not in FAILED else "")
+                if self.live.error and self.live.error != self._error_shown:
+                    self._error_shown = self.live.error
                     self.query_one("#pane-error", Static).update(self.live.error)
 
-    async def _mount(self, widget: Widget) -> None:
-        if not self._has_content:
-            self._has_content = True
-            self.query_one("#placeholder").display = False
-        await self.query_one("#transcript").mount(widget)
-
-    def _placeholder(self, text: str) -> None:
-        if self._has_content:
-            return
-        placeholder = self.query_one("#placeholder", Static)
-        placeholder.update(text)
-        placeholder.display = bool(text)
-
-    async def _append_text(self, chunk: str) -> None:
-        if self._reasoning is not None:
-            self._reasoning = None  # text after reasoning: the reasoning block is complete
-        if self._stream is None:
-            segment = Markdown(parser_factory=_markdown_parser)
-            self._segments.append(segment)
-            await self._mount(segment)
-            self._stream = Markdown.get_stream(segment)
-        await self._stream.write(chunk)
-
-    async def _append_reasoning(self, chunk: str) -> None:
-        if self._stream is not None:
-            await self._stop_stream()
-        if self._reasoning is None:
-            self._reasoning_text = ""
-            self._reasoning = Static(classes="reasoning-text", markup=False)
-            await self._mount(Collapsible(self._reasoning, title="reasoning", collapsed=True))
-        self._reasoning_text += chunk
-        self._reasoning.update(self._reasoning_text)
-
-    async def _stop_stream(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            await stream.stop()
-
-    async def _close_segments(self) -> None:
-        await self._stop_stream()
+    def _close_segments(self) -> None:
+        self._text = None
         self._reasoning = None
 
     def refresh_counters(self, now: float | None = None) -> None:
         """Redraw the header and status from the live state (called ~10 times a second)."""
         a = self.live
-        transcript = self.transcript()
-        if not transcript.is_anchored and transcript.max_scroll_y > 0:
-            # Follow new output once it overflows (anchoring earlier would bottom-align it).
-            transcript.anchor()
         status_class = (
             "-running" if a.status in RUNNING else "-ok" if a.status == "ok" else "-failed" if a.status in FAILED
             else "-stopped" if a.status in STOPPED else ""
@@ -344,10 +280,7 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
         if subtitle != self._subtitle:
             self._subtitle = subtitle
             self.border_subtitle = subtitle
-        markup = self._counters_markup(self._clock() if now is None else now)
-        if markup != self._header_markup:
-            self._header_markup = markup
-            self.query_one("#counters", Static).update(markup)
+        self.query_one("#counters", Counters).show(self._counters_markup(self._clock() if now is None else now))
 
     def _counters_markup(self, now: float) -> str:
         a = self.live
@@ -405,17 +338,17 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
 
     @property
     def text(self) -> str:
-        """The assistant text the pane's widgets hold, in order (text still queued for the
-        next flush, or still in a Markdown stream's buffer, is not in it yet)."""
-        return "".join(segment.source for segment in self._segments)
+        """The assistant text the transcript holds, in order (text still queued for the
+        next flush is not in it yet)."""
+        return self.transcript().text if self.is_attached else ""
 
-    def transcript(self) -> VerticalScroll:
-        return self.query_one("#transcript", VerticalScroll)
+    @property
+    def header(self) -> str:
+        """The counters as shown (markup)."""
+        return self.query_one("#counters", Counters).markup
 
-    def toggle_reasoning(self) -> None:
-        collapsibles = list(self.query(Collapsible))
-        if not collapsibles:
-            return
-        expand = any(c.collapsed for c in collapsibles)
-        for c in collapsibles:
-            c.collapsed = not expand
+    def toggle_reasoning(self) -> bool:
+        return self.transcript().toggle_reasoning()
+
+    def scroll(self, where: str) -> None:
+        self.transcript().scroll_for_user(where)

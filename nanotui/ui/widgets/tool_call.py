@@ -1,12 +1,11 @@
-"""One tool call in an agent pane: a compact block with the tool, its key argument, and once
-it is done, ok/error and the size of the result (an error also shows its first line)."""
+"""One tool call as the arena shows it: the tool, its key argument, and once it is done,
+ok/error with the size of the result (an error also gives its first line). The transcript
+view (``transcript.py``) draws it as a compact block with a coloured bar."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-
-from textual.markup import escape
-from textual.widgets import Static
 
 # The argument that says what a call is about, per tool (DESIGN §3's five tools).
 KEY_ARGUMENT = {
@@ -38,47 +37,25 @@ def human_size(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
-def first_line(text: str, width: int = 120) -> str:
+def first_line(text: str, width: int = 160) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-class ToolCallBlock(Static):
-    DEFAULT_CSS = """
-    ToolCallBlock {
-        height: auto;
-        margin: 0 0 0 0;
-        padding: 0 1;
-        border-left: outer $secondary;
-        background: $boost;
-    }
-    ToolCallBlock.-ok { border-left: outer $success; }
-    ToolCallBlock.-error { border-left: outer $error; }
-    """
+@dataclass
+class ToolCall:
+    call_id: str
+    name: str
+    argument: str
+    ok: bool | None = None  # None while the tool runs
+    result_size: int = 0
+    error_line: str = ""
 
-    def __init__(self, call_id: str, name: str, arguments: dict[str, Any]) -> None:
-        super().__init__(markup=True)
-        self.call_id = call_id
-        self.tool_name = name
-        self.argument = key_argument(name, arguments)
-        self.ok: bool | None = None  # None while the tool runs
-        self.result_size = 0
-        self.error_line = ""
-        self.update(self._markup())
+    @classmethod
+    def started(cls, call_id: str, name: str, arguments: dict[str, Any]) -> ToolCall:
+        return cls(call_id, name, key_argument(name, arguments))
 
     def finish(self, ok: bool, result_size: int, result: str) -> None:
         self.ok = ok
         self.result_size = result_size
         self.error_line = "" if ok else first_line(result)
-        self.set_class(ok, "-ok")
-        self.set_class(not ok, "-error")
-        self.update(self._markup())
-
-    def _markup(self) -> str:
-        head = f"[b]{escape(self.tool_name)}[/b] {escape(self.argument)}"
-        if self.ok is None:
-            return f"{head}  [dim]running…[/dim]"
-        if self.ok:
-            return f"{head}  [$success]✓[/] [dim]{human_size(self.result_size)}[/dim]"
-        detail = f"\n[$error]{escape(self.error_line)}[/]" if self.error_line else ""
-        return f"{head}  [$error]✗ error[/] [dim]{human_size(self.result_size)}[/dim]{detail}"
