@@ -34,6 +34,7 @@ async def test_cancel_one_agent_others_finish(openai_server) -> None:
     assert by_id["a1"].status == "cancelled"
     assert by_id["a2"].status == "ok" and by_id["a2"].final_answer == "quick"
     assert by_id["a1"].wall_s < 4
+    assert by_id["a1"].cost_usd == 0.0  # nothing used yet costs nothing, not "unknown"
     assert not orch.cancel("a1")  # already finished
 
 

@@ -28,6 +28,7 @@ from nanotui.engine.retry import RetryPolicy
 from nanotui.engine.sandbox import Sandbox
 from nanotui.engine.stream import StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
 from nanotui.engine.tools import TOOL_DEFS, ToolBox
+from nanotui.engine.usage import Usage
 from nanotui.engine.transcript import Message, ToolResultMessage, UserMessage
 
 EVENT_RESULT_CAP = 2000  # characters of a tool result kept in events (the model sees all)
@@ -79,6 +80,8 @@ class Agent:
             model=spec.spec,
             display_name=spec.display_name,
             emulated_tools=bool(getattr(provider, "emulated_tools", False)),
+            # Zero usage costs $0 where the price is known, None (unknown) where it is not.
+            cost_usd=cost_usd(spec.provider, spec.model, Usage(), price_as=spec.price_as),
         )
         self._start = 0.0
 
