@@ -250,8 +250,8 @@ async def test_agent_run_through_emulated_tools(workspace: Path) -> None:
     assert first["messages"][0]["content"].startswith(SYSTEM_PROMPT)
     assert second["messages"][-1]["role"] == "user"
     assert "The secret word is PLUM." in second["messages"][-1]["content"]
-    # The runtime never ran on the event loop's thread.
-    assert threading.current_thread().name not in backend.threads
+    # The runtime never ran on the event loop's thread, nor in the loop's shared executor.
+    assert backend.threads == {f"nanotui-local-emu_{i}" for i in range(1, 5)}
 
 
 async def test_a_step_cut_short_is_answered_with_an_error_and_the_run_goes_on(workspace: Path) -> None:

@@ -43,7 +43,6 @@ from nanotui.providers.base import Provider
 DEFAULT_CTX = 8192  # Qwen2.5-Coder handles 32k, but the KV cache and prompt time grow with it
 DEFAULT_STEP_TOKENS = 1024  # one action per step; bounds a runaway step (~75 s at 13 tok/s)
 DEFAULT_TEMPERATURE = 0.0  # greedy: the same task gives the same run
-FINISH = {"stop": "end", "length": "max_tokens"}
 
 ChunkSink = Callable[[dict[str, Any]], bool]  # returns True to stop generating
 
@@ -271,7 +270,9 @@ class LocalLlamaProvider(Provider):
             except RuntimeError:
                 pass
 
-        worker = loop.run_in_executor(None, work)
+        # A thread of its own, not the loop's default executor: a step can take minutes and
+        # must not starve other to_thread work; daemon, so quitting never waits for a step.
+        threading.Thread(target=work, name=f"nanotui-local-{call_id}", daemon=True).start()
         action = ActionStream()
         usage = Usage()
         finish: str | None = None
@@ -299,8 +300,6 @@ class LocalLlamaProvider(Provider):
                     metrics.update(_rates(payload["timings"]))
         finally:
             stop.set()  # a cancelled turn stops generating at the next token
-            if not worker.done():
-                worker.cancel()
         if finish is None:
             raise ProviderError("the on-device model stopped without finishing its reply", mid_stream=yielded)
         if load_s is not None:
