@@ -134,6 +134,7 @@ async def bench(panes: int, seconds: float, rate: float) -> dict[str, float | in
                 if time.perf_counter() - t_start > 60:
                     raise SystemExit("agents did not start streaming within 60 s")
             streaming_from = time.perf_counter()
+            cpu_from = time.process_time()
             i = 0
             while not arena.done:
                 key = KEYS[i % len(KEYS)]
@@ -152,6 +153,7 @@ async def bench(panes: int, seconds: float, rate: float) -> dict[str, float | in
                     latencies.append(frames[-1] - t0)
                 await asyncio.sleep(0.2)
             streamed_s = time.perf_counter() - streaming_from
+            cpu_s = time.process_time() - cpu_from
             await lag_task
             await pilot.pause()
             lost = [p.agent_id for p in arena.panes if p.text != text]
@@ -173,6 +175,7 @@ async def bench(panes: int, seconds: float, rate: float) -> dict[str, float | in
         "loop_lag_max_ms": round(1000 * max(lags), 1),
         "startup_loop_lag_max_ms": round(1000 * max(startup_lags), 1),
         "frames_per_s": round(len(frames) / max(1e-9, frames[-1] - frames[0]), 1),
+        "app_cpu_percent_while_streaming": round(100 * cpu_s / streamed_s),
         "peak_rss_mb": round(rss_mb, 1),
     }
 

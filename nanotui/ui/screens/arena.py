@@ -323,9 +323,7 @@ class ArenaScreen(Screen[None]):
         return RunResult(self.run_id, self.plan.task_ref, agents, now_iso(), now_iso(), interrupted=True)
 
     async def _finish(self, run: RunResult) -> None:
-        for pane in self.panes:
-            pane.flush()
-            pane.refresh_counters()
+        self.flush_all()
         self.result = run
         self._finished_at = self.clock()
         self._store_finish(run)
@@ -377,6 +375,12 @@ class ArenaScreen(Screen[None]):
             pane.flush()
             pane.refresh_counters(now)
         self._refresh_status(now)
+
+    def flush_all(self) -> None:
+        """Every pane takes all its queued events now (end of run, tests)."""
+        for pane in self.panes:
+            pane.flush()
+            pane.refresh_counters()
 
     def _refresh_status(self, now: float | None = None) -> None:
         agents = self.board.agents.values()
