@@ -87,32 +87,40 @@ class RosterTable(DataTable[Any]):
         self._action_width = 40
 
     COLUMN_KEYS = ("on", "model", "spec", "ready", "cost", "action")
+    ACTION_LABEL = "Details · what to do"
 
     def on_mount(self) -> None:
+        # Every column has a set width (none is sized from its cells): what a row shows
+        # never depends on when the table last measured its contents.
+        names = [s.display_name for s in self.specs.values()]
+        specs = [s.spec for s in self.specs.values()]
         self.add_column(" ", key="on", width=1)
-        self.add_column("Model", key="model")
-        self.add_column("Spec", key="spec")
+        self.add_column("Model", key="model", width=max(map(len, [*names, "Model"])))
+        self.add_column("Spec", key="spec", width=max(map(len, [*specs, "Spec"])))
         self.add_column("Readiness", key="ready", width=READY_WIDTH)
         self.add_column(Text("1st turn", justify="right"), key="cost", width=COST_WIDTH)
-        self.add_column("Details · what to do", key="action")
+        self.add_column(self.ACTION_LABEL, key="action", width=self._action_width)
         for name in self.order:
             self.add_row(*self._cells(name), key=name)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint_rows())
 
     def on_resize(self) -> None:
-        # The last column takes what is left, so the table never needs a horizontal
+        # The last column takes what is left, so the table never needs a sideways
         # scrollbar; the full text of the highlighted row is shown below the table.
         fixed = sum(c.get_render_width(self) for key, c in self.columns.items() if key != "action")
         width = max(12, self.scrollable_content_region.width - fixed - 2 * self.cell_padding)
         if width != self._action_width:
             self._action_width = width
-            self.repaint_rows()
+            self.remove_column("action")
+            self.add_column(self.ACTION_LABEL, key="action", width=width)
+            for name in self.order:
+                self.update_cell(name, "action", self._action_cell(name))
 
     def repaint_rows(self) -> None:
         """Re-render every row (colours come from the theme)."""
         for name in self.order:
             for key, value in zip(self.COLUMN_KEYS, self._cells(name)):
-                self.update_cell(name, key, value, update_width=key == "action")
+                self.update_cell(name, key, value)
 
     # -- cells ---------------------------------------------------------------------------
 
@@ -148,7 +156,7 @@ class RosterTable(DataTable[Any]):
             return
         self.readiness[name] = readiness
         self.update_cell(name, "ready", self._ready_cell(name))
-        self.update_cell(name, "action", self._action_cell(name), update_width=True)
+        self.update_cell(name, "action", self._action_cell(name))
         self.post_message(self.ReadinessChanged(name))
 
     def set_cost(self, name: str, cost: float | None) -> None:
