@@ -587,16 +587,106 @@ def test_every_binding_has_an_id() -> None:
             assert getattr(binding, "id", None), (screen.__name__, binding)
 
 
-def test_pane_header_never_repaints_per_token() -> None:
-    # The pane queues events; widgets change only in flush() / refresh_counters(), which the
-    # arena's one timer calls. A pane that is not mounted must accept events without error.
-    from nanotui.engine.events import TextDelta
-    from nanotui.engine.live import LiveAgent
+class PaneHost(App[None]):
+    """A single widget in a tiny app."""
 
-    pane = AgentPane(LiveAgent("a1", "openai:gpt-5", "GPT-5"), clock=FakeClock())
-    for _ in range(1000):
-        pane.take(TextDelta("a1", "tok "))
-    assert len(pane._pending) == 1000 and pane.text == ""
+    def __init__(self, widget: Any) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> Any:
+        yield self.widget
+
+
+async def test_pane_only_changes_when_flushed_and_counts_each_token_once() -> None:
+    from nanotui.engine.events import AgentStarted, TextDelta, TurnFinished
+    from nanotui.engine.live import LiveBoard
+    from nanotui.engine.usage import Usage
+
+    board = LiveBoard()
+    board.add("a1", "openai:gpt-5", "GPT-5")
+    pane = AgentPane(board.agents["a1"], clock=FakeClock())
+    async with PaneHost(pane).run_test(size=(60, 20)) as pilot:
+        events = [AgentStarted("a1", "openai:gpt-5", "GPT-5"), *(TextDelta("a1", "tok ") for _ in range(1000))]
+        for event in events:
+            board.apply(event)
+            pane.take(event)
+        assert pane.text == ""  # per-token events only queue
+        pane.flush()
+        assert pane.text == "tok " * 1000
+        pane.flush()  # nothing queued: nothing added twice
+        assert pane.text == "tok " * 1000
+        pane.refresh_counters()
+        assert "out –" not in pane.header and "turn 1" in pane.header
+        finished = TurnFinished("a1", 1, Usage(120, 0, 0, 1000), Usage(120, 0, 0, 1000), 0.01)
+        board.apply(finished)
+        pane.take(finished)
+        pane.flush()
+        pane.refresh_counters()
+        assert "in 120  out 1,000  $0.0100" in pane.header and "~" not in pane.header
+        await pilot.pause()
+
+
+async def test_transcript_follows_and_scrolls_back() -> None:
+    from nanotui.ui.widgets.transcript import ReasoningBlock, TextBlock, TranscriptView
+
+    view = TranscriptView("nothing yet")
+    async with PaneHost(view).run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        reasoning = view.add(ReasoningBlock())
+        reasoning.append("first I think")
+        text = view.add(TextBlock())
+        for i in range(30):
+            text.append(f"line {i}\n\n")
+        view.changed(text)
+        view.update_lines()
+        assert view.follow and view.top == view.line_count - 10  # shows the end
+        view.scroll_for_user("page_up")
+        assert not view.follow and view.top < view.line_count - 10
+        top = view.top
+        text.append("more\n\n")
+        view.changed(text)
+        view.update_lines()
+        assert view.top == top  # scrolled back: new lines do not move the view
+        view.scroll_for_user("end")
+        assert view.follow and view.top == view.line_count - 10
+        # re-rendering only what changed gives exactly what a full render gives
+        incremental = list(view._lines)
+        view._mark(0)
+        view.update_lines()
+        assert view._lines == incremental
+        # clicking the reasoning line opens it
+        view.scroll_for_user("home")
+        before = view.line_count
+        await pilot.click(TranscriptView, offset=(2, 0))
+        assert reasoning.expanded and view.line_count > before
+
+
+def test_a_blank_line_inside_a_code_fence_does_not_split_the_paragraph() -> None:
+    from nanotui.ui.widgets.transcript import TextBlock
+
+    block = TextBlock()
+    for piece in ["Intro.\n\n```py\nx = 1\n", "\ny = 2\n```\n\nAfter", " the code."]:
+        block.append(piece)
+    assert block._chunks == ["Intro.", "```py\nx = 1\n\ny = 2\n```"]
+    assert block._tail == "After the code."
+    assert block.text == "Intro.\n\n```py\nx = 1\n\ny = 2\n```\n\nAfter the code."
+
+
+async def test_run_is_recorded_in_the_real_history(servers: Servers, workspace: Path, tmp_path: Path) -> None:
+    from nanotui.engine.store import RunStore
+
+    servers.openai.script("gpt-5-nano", Reply(calls=[Call("read_file", {"file_path": "README.md"})]),
+                          Reply(text="PLUM"))
+    store = RunStore(tmp_path / "history.sqlite3")
+    arena = make_arena(workspace, ["gpt-5-nano"], store=store)
+    async with ArenaHost(arena).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: arena.done, "the run to finish")
+    stored = store.load_run(arena.run_id)
+    assert [a.status for a in stored.agents] == ["ok"] and stored.agents[0].final_answer == "PLUM"
+    kinds = [e.kind for e in store.events(arena.run_id)]
+    assert kinds[0] == "agent_started" and "tool_call_finished" in kinds and kinds[-1] == "agent_finished"
+    assert store.error is None
 
 
 # -- stores (duck-typed like nanotui.engine.store.RunStore) ------------------------------------

@@ -434,6 +434,13 @@ class ArenaScreen(Screen[None]):
             finish(run)
         except Exception as exc:
             self._store_problem("save the run", exc)
+            return
+        # RunStore never raises while recording (agents must go on); it keeps the first failure.
+        problem = getattr(self.store, "error", None)
+        if problem:
+            self._store_failed = True
+            self.notify(f"History: {problem}. The results are on screen but not all of the run was saved.",
+                        severity="error", timeout=10)
 
     def _store_problem(self, what: str, exc: Exception) -> None:
         self._store_failed = True

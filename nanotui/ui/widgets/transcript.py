@@ -398,9 +398,9 @@ class TranscriptView(Widget, can_focus=False):
         starts = self._starts[:start]
         for position in range(start, len(self.blocks)):
             block = self.blocks[position]
+            starts.append(len(lines))  # a block's lines include the air before it
             if position and (isinstance(block, TextBlock) or isinstance(self.blocks[position - 1], TextBlock)):
                 lines.append(())  # air around text; tool calls stack tightly
-            starts.append(len(lines))
             lines.extend(block.lines(width, ctx))
         if not self.blocks and self.placeholder:
             lines = ctx.render(Text(self.placeholder, style="dim italic"), width)
@@ -475,7 +475,8 @@ class TranscriptView(Widget, can_focus=False):
         line = self.top + event.y
         for position, start in enumerate(self._starts):
             block = self.blocks[position]
-            if start == line and isinstance(block, ReasoningBlock):
+            head = start + (1 if start < len(self._lines) and not self._lines[start] else 0)
+            if head == line and isinstance(block, ReasoningBlock):
                 block.expanded = not block.expanded
                 self.changed(block)
                 self.update_lines()
