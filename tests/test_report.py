@@ -164,3 +164,15 @@ def test_trials_in_report_and_history(openai_server, tmp_path: Path, capsys) -> 
     capsys.readouterr()
     assert main(["history"]) == 0
     assert "openai:gpt-5-mini x2" in capsys.readouterr().out
+
+
+def test_report_shows_provider_metrics_and_retry_wait() -> None:
+    from nanotui.engine.report import _measured
+
+    agent = {"metrics": {"load_s": 3.21, "gen_tokens_per_s": 25.0, "prompt_tokens_per_s": 3000.0},
+             "retry_wait_s": 0.5, "working_s": 1.25}
+    assert _measured(agent) == [
+        "model load 3.21 s (part of the wall time)", "prompt 3000.0 tok/s", "generation 25.0 tok/s",
+        "waited 0.50 s to retry, working 1.25 s",
+    ]
+    assert _measured({"metrics": {}, "retry_wait_s": 0.0, "working_s": 1.0}) == []

@@ -396,6 +396,22 @@ def _trace_rows(agent: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+METRIC_LABELS = (
+    ("load_s", "model load {:.2f} s (part of the wall time)"),
+    ("prompt_tokens_per_s", "prompt {:.1f} tok/s"),
+    ("gen_tokens_per_s", "generation {:.1f} tok/s"),
+)
+
+
+def _measured(agent: dict[str, Any]) -> list[str]:
+    """Provider-measured figures (local and Ollama models) and time lost to retries."""
+    metrics = agent.get("metrics") or {}
+    out = [label.format(metrics[key]) for key, label in METRIC_LABELS if key in metrics]
+    if agent.get("retry_wait_s"):
+        out.append(f"waited {agent['retry_wait_s']:.2f} s to retry, working {agent['working_s']:.2f} s")
+    return out
+
+
 def _agent_section(row: dict[str, Any], agent: dict[str, Any]) -> list[str]:
     g = agent["grades"]
     head = f"### {row['rank']}. {_model_label(row)}"
@@ -417,6 +433,9 @@ def _agent_section(row: dict[str, Any], agent: dict[str, Any]) -> list[str]:
                  f"{agent['usage']['output_tokens']:,} out ({agent['usage']['reasoning_tokens']:,} reasoning) · "
                  f"{_usd(agent['cost_usd'])}"
                  + (f" · {agent['retries']} retr{'y' if agent['retries'] == 1 else 'ies'}" if agent["retries"] else ""))
+    measured = _measured(agent)
+    if measured:
+        lines += ["", " · ".join(measured)]
     if g["rationale"]:
         who = f"Judge ({g['judge_label']})" if g.get("judge_label") else "Note"
         lines += ["", f"> **{who}:** {g['rationale']}"]
