@@ -466,6 +466,9 @@ async def test_streamed_text_arrives_whole_and_estimates_turn_exact(servers: Ser
         assert "in 1,234" in header and "out 777" in header and "~" not in header, header
         assert pane.text == text  # not one token lost
         assert arena.result is not None and arena.result.agents[0].status == "ok"
+        import gc
+
+        assert gc.get_freeze_count() == 0  # frozen for the run only, never kept for good
 
 
 async def test_cancel_one_agent_with_c_others_go_on(servers: Servers, workspace: Path) -> None:

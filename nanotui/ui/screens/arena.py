@@ -1,10 +1,10 @@
 """The arena: one live pane per model while the run goes on.
 
 The run is an async Textual worker on the app's event loop, so the engine's sink is called on
-the UI thread and touches nothing but plain objects: it folds each event into the
-:class:`LiveBoard`, queues it on its pane and records it in the store. One timer (10 Hz) turns
-the queues into widgets and redraws the counters, so the UI's work does not grow with the
-token rate. Anything slow happens off the UI thread: SDK imports, the tokenizer, the checks.
+the UI thread and touches no widget: it folds each event into the :class:`LiveBoard`, queues
+it on its pane and records it in the store. One timer (10 Hz) folds the queues into the panes'
+transcripts and redraws the counters, so the UI's work does not grow with the token rate.
+Anything slow happens off the UI thread: SDK imports, the tokenizer, the checks.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 
 from nanotui.engine.events import AgentFinished, Event
 from nanotui.engine.live import LiveBoard
@@ -283,10 +284,19 @@ class ArenaScreen(Screen[None]):
     async def _run(self) -> None:
         plan = self.plan
         await asyncio.to_thread(_preload_sdks, {spec.protocol for spec in plan.specs})
-        # What is alive now (Textual, the SDKs, price data) lives for the whole session: keep
-        # it out of the collector's full scans, each of which stalled the UI 100-200 ms while
-        # sixteen agents streamed.
+        # What is alive now (Textual, the SDKs, price data, earlier screens) outlives the run:
+        # keep it out of the collector's full scans for the run's duration; each scan stalled
+        # the UI 100-200 ms while sixteen agents streamed. Collect first so that earlier
+        # garbage is not frozen; unfreeze when the run is over so nothing is kept for good.
+        gc.collect()
         gc.freeze()
+        try:
+            await self._run_plan()
+        finally:
+            gc.unfreeze()
+
+    async def _run_plan(self) -> None:
+        plan = self.plan
         orchestrator = Orchestrator(
             plan.agent_task,
             plan.specs,
@@ -361,6 +371,13 @@ class ArenaScreen(Screen[None]):
             self.app.call_from_thread(self._apply_estimates, estimates)
         except Exception:  # the app closed while we loaded
             pass
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker is reported (the estimates are optional)."""
+        if event.state != WorkerState.ERROR or event.worker.group != "arena-run":
+            return
+        error = event.worker.error
+        self.notify(f"The run stopped: {type(error).__name__}: {error}", severity="error", timeout=15)
 
     def _apply_estimates(self, estimates: dict[str, Estimates]) -> None:
         for agent_id, est in estimates.items():
