@@ -9,7 +9,9 @@ machines. Everything else is the shipped roster and task library.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +44,20 @@ class FixedPortOllama(OllamaServer):
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
 
+@contextlib.contextmanager
+def port_lock(port: int) -> Iterator[None]:
+    """Another test run on this machine (a second checkout, a helper) may want the same
+    fixed port at the same moment: take turns instead of failing to bind."""
+    import fcntl
+
+    with open(Path(tempfile.gettempdir()) / f"nanotui-test-port-{port}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def roster_without_local() -> Roster:
     roster = load_roster()
     return Roster({k: v for k, v in roster.entries.items() if v.provider != "local"}, roster.sources)
@@ -72,7 +88,7 @@ def no_ollama(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def all_ready(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with OpenAIServer() as openai, FixedPortOllama(SNAPSHOT_OLLAMA_PORT) as ollama:
+    with port_lock(SNAPSHOT_OLLAMA_PORT), OpenAIServer() as openai, FixedPortOllama(SNAPSHOT_OLLAMA_PORT) as ollama:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loopback-key-0000")
         monkeypatch.setenv("OPENAI_BASE_URL", openai.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-loopback-key-0000")

@@ -84,8 +84,7 @@ class ResultsTable(DataTable[Any]):
         self.reverse = False
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label + " ", key=key)
+        self._fill()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._fill())
 
     def show(self, agents: list[AgentResult], grades: list[AgentGrades]) -> None:
@@ -146,17 +145,20 @@ class ResultsTable(DataTable[Any]):
         ]
 
     def _fill(self) -> None:
+        """Rebuild columns and rows. Column widths are set from the cells here, not
+        measured later by the table, so what is drawn never lags behind what was set."""
         keep = self.highlighted_agent_id
-        self.clear()
         marked = SORT_COLUMN[self.sort.name]
-        for key, label in COLUMNS:
-            column = self.columns[key]  # type: ignore[index]
-            column.label = Text(label + (("▼" if self.reverse else "▲") if key == marked else " "))
-        for agent in self.ordered():
-            self.add_row(*self._row(agent), key=agent.agent_id)
-        if keep is not None:
+        labels = [Text(label + (("▼" if self.reverse else "▲") if key == marked else " ")) for key, label in COLUMNS]
+        rows = [(agent.agent_id, self._row(agent)) for agent in self.ordered()]
+        self.clear(columns=True)
+        for i, ((key, _), label) in enumerate(zip(COLUMNS, labels)):
+            width = max([label.cell_len, *(cells[i].cell_len for _, cells in rows)])
+            self.add_column(label, key=key, width=width)
+        for agent_id, cells in rows:
+            self.add_row(*cells, key=agent_id)
+        if keep is not None and keep in self.rows:
             self.move_cursor(row=self.get_row_index(keep))
-        self.refresh()
 
     def action_next_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORT_KEYS)

@@ -44,11 +44,6 @@ class TaskTable(DataTable[Any]):
         self.filter_text = ""
         self.title_width = 40
 
-    def on_mount(self) -> None:
-        self.add_column("Lvl", key="level", width=3)
-        self.add_column("Task", key="title")
-        self.add_column("Checks", key="checks", width=6)
-
     def on_resize(self) -> None:
         # Titles are cut to the room left by the other columns: never a sideways scrollbar.
         room = self.scrollable_content_region.width - 3 - 6 - 6 * self.cell_padding
@@ -154,16 +149,22 @@ class TaskPicker(Vertical):
         self._fill(message.text)
 
     def _fill(self, query: str) -> None:
+        """Rebuild the table for ``query``. Column widths are set here (titles cut to the
+        room there is), not measured later by the table."""
         table = self.table
         keep = table.highlighted_task_id
-        table.clear()
-        for task in self.tasks:
-            if query and not task_matches(task, query):
-                continue
-            checks = len(task.checks)
-            checks_cell = Text(f"{checks}{'⚙' if task.has_command_check else ''}", justify="right")
+        shown = [t for t in self.tasks if not query or task_matches(t, query)]
+        titles = []
+        for task in shown:
             title = Text(task.title)
             title.truncate(table.title_width, overflow="ellipsis")
+            titles.append(title)
+        table.clear(columns=True)
+        table.add_column("Lvl", key="level", width=3)
+        table.add_column("Task", key="title", width=max([4, *(t.cell_len for t in titles)]))
+        table.add_column("Checks", key="checks", width=6)
+        for task, title in zip(shown, titles):
+            checks_cell = Text(f"{len(task.checks)}{'⚙' if task.has_command_check else ''}", justify="right")
             table.add_row(Text(str(task.level), justify="right"), title, checks_cell, key=task.id)
         if keep is not None:
             self.select(keep)
