@@ -279,3 +279,17 @@ def test_settings_round_trip(tmp_path: Path) -> None:
     path.write_text(json.dumps({"models": "gpt-5"}))
     settings, problem = load_settings(path)
     assert settings == UISettings() and "'models' must be a list" in problem
+
+
+async def test_a_failed_background_task_is_a_notification_not_a_crash(no_ollama) -> None:
+    app = NanotuiApp(roster=roster_without_local())
+    async with app.run_test(size=SIZE) as pilot:
+
+        def boom() -> None:
+            raise RuntimeError("disk on fire")
+
+        app.run_worker(boom, name="probe", thread=True, exit_on_error=False)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any(n.title == "probe failed" and "disk on fire" in n.message for n in app._notifications)
+        assert app.is_running and isinstance(app.screen, HomeScreen)

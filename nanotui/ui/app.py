@@ -6,6 +6,7 @@ workers that need them, never on the way to the first frame.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,15 +153,20 @@ class NanotuiApp(App[None]):
         self.push_screen(ResultsScreen(run, store=self.store, auto_judge=not stored))
 
     def on_worker_state_changed(self, event: Any) -> None:
-        """One place for background failures: a notification, never a crash."""
+        """One place for background failures: a notification, never a crash. The arena
+        and the results screen's judge report their own."""
         from textual.worker import WorkerState
 
-        if event.state == WorkerState.ERROR and event.worker.group not in ("judge",):
-            from nanotui.engine.secrets import redact
+        if event.state != WorkerState.ERROR or event.worker.group == "judge":
+            return
+        arena = sys.modules.get("nanotui.ui.screens.arena")  # loaded once a run has started
+        if arena is not None and isinstance(event.worker.node, arena.ArenaScreen):
+            return
+        from nanotui.engine.secrets import redact
 
-            error = event.worker.error
-            title = f"{event.worker.name or 'background task'} failed"
-            self.notify(redact(f"{type(error).__name__}: {error}"), title=title, severity="error", timeout=10)
+        error = event.worker.error
+        title = f"{event.worker.name or 'background task'} failed"
+        self.notify(redact(f"{type(error).__name__}: {error}"), title=title, severity="error", timeout=10)
 
     # -- actions -------------------------------------------------------------------------
 
