@@ -288,8 +288,9 @@ async def test_a_failed_background_task_is_a_notification_not_a_crash(no_ollama)
         def boom() -> None:
             raise RuntimeError("disk on fire")
 
-        app.run_worker(boom, name="probe", thread=True, exit_on_error=False)
-        await app.workers.wait_for_complete()
+        worker = app.run_worker(boom, name="probe", thread=True, exit_on_error=False)
+        while not worker.is_finished:
+            await pilot.pause(0.02)
         await pilot.pause()
         assert any(n.title == "probe failed" and "disk on fire" in n.message for n in app._notifications)
         assert app.is_running and isinstance(app.screen, HomeScreen)
