@@ -18,7 +18,7 @@ def describe(a: LiveAgent) -> str:
     return (
         f"{a.agent_id:<3} {a.display_name[:28]:<28} {a.status:<12} {a.elapsed():6.1f}s  "
         f"turns {a.turns:<2} tools {a.tool_calls:<3} tok {u.input_tokens}/{u.output_tokens}  "
-        f"{usd(a.cost_usd)}{badge}"
+        f"{usd(a.cost_usd) if a.turns else '-'}{badge}"
     )
 
 
