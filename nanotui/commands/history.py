@@ -5,24 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from nanotui.commands.args import positive_int
 from nanotui.commands.format import table
 from nanotui.engine.store import RunStore, RunSummary
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--limit expects a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--limit expects a number of at least 1, got {value}")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("history", help="list stored runs", description=__doc__)
     p.add_argument("--task", metavar="ID", help="only runs of this task")
-    p.add_argument("--limit", type=_positive, default=50, metavar="N", help="show the newest N runs (default 50)")
+    p.add_argument("--limit", type=positive_int("--limit"), default=50, metavar="N", help="show the newest N runs (default 50)")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     return p
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
-from nanotui.engine.errors import ConfigError
+from nanotui.engine.files import check_output_path, write_text_atomic
 from nanotui.engine.report import FORMATS, report_for_run
 from nanotui.engine.store import RunStore
 
@@ -27,22 +26,6 @@ def output_format(path: Path | None, fmt: str | None) -> str:
     if fmt is not None:
         return fmt
     return "json" if path is not None and path.suffix.lower() == ".json" else "md"
-
-
-def check_output_path(path: Path, flag: str) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ConfigError(f"{flag} {path}: folder {parent} does not exist")
-    if path.is_dir():
-        raise ConfigError(f"{flag} {path}: is a directory, expected a file path")
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(f"{flag} {path}: folder {parent} is not writable")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
+from nanotui.commands.args import key_value, positive_float, positive_int
 from nanotui.commands.format import secs, table, usd
 from nanotui.commands.progress import Progress
-from nanotui.engine.errors import ConfigError
+from nanotui.engine.files import check_output_path, write_text_atomic
 from nanotui.engine.grading import AgentGrades, grade_run, grading_note
 from nanotui.engine.judge import Judge, JudgeChoice, Verdict, choose_judge
 from nanotui.engine.live import LiveBoard
@@ -23,39 +23,6 @@ from nanotui.engine.store import RunStore, scrub
 from nanotui.engine.trials import expand_trials
 
 
-def _positive_int(flag: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} expects a whole number, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{flag} expects a number of at least 1, got {value}")
-        return value
-
-    return parse
-
-
-def _positive_float(flag: str):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} expects a number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{flag} expects a positive number, got {text}")
-        return value
-
-    return parse
-
-
-def _var(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"--var expects KEY=VALUE, got {text!r}")
-    return key, value
-
-
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a task on one or more models, headless", description=__doc__)
     p.add_argument("task", nargs="?", metavar="TASK", help="task id from `nanotui tasks`")
@@ -63,31 +30,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--workspace", type=Path, help="folder each agent gets a private copy of")
     p.add_argument("--model", "-m", action="append", default=[], metavar="SPEC",
                    help="PROVIDER:MODEL or a roster name; repeat for more models")
-    p.add_argument("--var", action="append", type=_var, default=[], metavar="KEY=VALUE",
+    p.add_argument("--var", action="append", type=key_value, default=[], metavar="KEY=VALUE",
                    help="set a task variable")
-    p.add_argument("--max-turns", type=_positive_int("--max-turns"), help="turns per agent (default 20)")
-    p.add_argument("--timeout", type=_positive_float("--timeout"), help="wall seconds per agent (default 600)")
-    p.add_argument("--max-tokens", type=_positive_int("--max-tokens"), help="token budget per agent")
-    p.add_argument("--max-cost", type=_positive_float("--max-cost"), help="USD budget per agent")
+    p.add_argument("--max-turns", type=positive_int("--max-turns"), help="turns per agent (default 20)")
+    p.add_argument("--timeout", type=positive_float("--timeout"), help="wall seconds per agent (default 600)")
+    p.add_argument("--max-tokens", type=positive_int("--max-tokens"), help="token budget per agent")
+    p.add_argument("--max-cost", type=positive_float("--max-cost"), help="USD budget per agent")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")
     p.add_argument("--report", type=Path, metavar="PATH", help="write the report (markdown; .json for JSON)")
     p.add_argument("--judge", metavar="SPEC", help="judge model (default anthropic:claude-opus-4-1 or $NANOTUI_JUDGE)")
     p.add_argument("--no-judge", action="store_true", help="grade from the task's checks only")
-    p.add_argument("--trials", type=_positive_int("--trials"), default=1, metavar="N",
+    p.add_argument("--trials", type=positive_int("--trials"), default=1, metavar="N",
                    help="run each model N times (the report shows spread and pass^k)")
     return p
-
-
-def _check_output_path(path: Path | None, flag: str) -> None:
-    if path is None:
-        return
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ConfigError(f"{flag} {path}: folder {parent} does not exist")
-    if path.is_dir():
-        raise ConfigError(f"{flag} {path}: is a directory, expected a file path")
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(f"{flag} {path}: folder {parent} is not writable")
 
 
 def build_plan(args: argparse.Namespace) -> RunPlan:
@@ -161,9 +116,7 @@ def write_json(run: RunResult, path: Path, grades: list[AgentGrades] | None = No
         data["grading_note"] = grading_note(grades)
         data["judge"] = verdict.to_dict() if verdict is not None else None
     data = scrub(data)  # answers and tool results can echo a key
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def run_judge(choice: JudgeChoice, result: RunResult, plan: RunPlan, store: RunStore) -> Verdict | None:
@@ -180,8 +133,9 @@ def run_judge(choice: JudgeChoice, result: RunResult, plan: RunPlan, store: RunS
 
 
 def run(args: argparse.Namespace) -> int:
-    _check_output_path(args.json, "--json")
-    _check_output_path(args.report, "--report")
+    for path, flag in ((args.json, "--json"), (args.report, "--report")):
+        if path is not None:
+            check_output_path(path, flag)
     plan = build_plan(args)
     judge = choose_judge(args.judge, args.no_judge)
     models = len(plan.specs)
@@ -233,10 +187,7 @@ def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JudgeChoice, s
         from nanotui.engine.report import report_for_run
 
         fmt = "json" if args.report.suffix.lower() == ".json" else "md"
-        text = report_for_run(store, run_id, fmt)
-        tmp = args.report.with_name(args.report.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(args.report)
+        write_text_atomic(args.report, report_for_run(store, run_id, fmt))
         print(f"nanotui: wrote {args.report}", file=sys.stderr)
     if store.error:
         print(f"nanotui: warning: {store.error}", file=sys.stderr)

@@ -7,17 +7,11 @@ import sys
 from pathlib import Path
 
 from nanotui.commands.format import table
+from nanotui.commands.args import key_value
 from nanotui.engine.checks import CHECK_KINDS
 from nanotui.engine.tasks import Task, load_library, validate_paths
 
 COMMAND_MARK = "*"
-
-
-def _var(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"--var expects KEY=VALUE, got {text!r}")
-    return key, value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -25,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="tasks_action", metavar="ACTION", parser_class=type(p))
     show = actions.add_parser("show", help="a task's rendered prompt, checks and fixture files")
     show.add_argument("task_id", metavar="ID", help="task id from `nanotui tasks`")
-    show.add_argument("--var", action="append", type=_var, default=[], metavar="KEY=VALUE",
+    show.add_argument("--var", action="append", type=key_value, default=[], metavar="KEY=VALUE",
                       help="set a task variable")
     validate = actions.add_parser("validate", help="check task files; exit 1 on any problem")
     validate.add_argument("paths", nargs="*", type=Path, metavar="PATH",

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from nanotui.ui.commands import NanotuiCommands
-from nanotui.ui.settings import UISettings, load_settings, save_settings
+from nanotui.ui.settings import load_settings, save_settings
 
 if TYPE_CHECKING:
     from nanotui.engine.models import Roster

@@ -22,6 +22,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from nanotui.commands.format import secs, usd
+from nanotui.engine.files import write_text_atomic
 from nanotui.engine.grading import AgentGrades, grade_run, grading_note
 from nanotui.engine.results import RunResult
 from nanotui.ui.screens.agent_detail import key_argument
@@ -67,10 +68,7 @@ def report_markdown(run: RunResult, store: RunStore | None, verdict: Verdict | N
 
 def write_report(text: str, path: Path) -> Path:
     """Atomically: a crash never leaves half a report over a previous one."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, text)
 
 
 def export_report(
