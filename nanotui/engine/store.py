@@ -12,159 +12,30 @@ goes through :func:`nanotui.engine.secrets.redact`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import socket
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nanotui.engine.errors import ConfigError
-from nanotui.engine.events import (
-    AgentFinished,
-    AgentStarted,
-    Event,
-    ReasoningDelta,
-    RetryScheduled,
-    TextDelta,
-    ToolCallFinished,
-    ToolCallStarted,
-    TurnFinished,
-)
-from nanotui.engine.results import AgentResult, CheckResult, RunResult, TaskRef
+from nanotui.engine.events import AgentFinished, Event, ReasoningDelta, TextDelta
+from nanotui.engine.results import AgentResult, RunResult, TaskRef
 from nanotui.engine.secrets import redact
-from nanotui.engine.usage import Usage
+from nanotui.engine.store_codec import EVENT_TYPES, dumps, event_data, event_from_dict, scrub, task_key
+from nanotui.engine.store_reading import UNFINISHED_ERROR, RunReader, RunSummary
+from nanotui.engine.store_schema import SCHEMA, SCHEMA_VERSION, Transaction, setup_connection
+
+# Names other modules import from here; they live in the store_* modules.
+__all__ = [
+    "EVENT_TYPES", "FLUSH_INTERVAL_S", "HISTORY_FILE", "SCHEMA", "SCHEMA_VERSION", "UNFINISHED_ERROR",
+    "RunStore", "RunSummary", "event_from_dict", "scrub", "task_key",
+]
 
 HISTORY_FILE = "history.sqlite3"
-SCHEMA_VERSION = 1
 FLUSH_INTERVAL_S = 0.2
-UNFINISHED_ERROR = "nanotui stopped before this agent finished"
-
-SCHEMA = """
-CREATE TABLE runs (
-    run_id      TEXT PRIMARY KEY,
-    task_key    TEXT NOT NULL,      -- the task id, or prompt:<sha256 prefix> for --prompt runs
-    task_id     TEXT,
-    task_title  TEXT,
-    prompt      TEXT NOT NULL,
-    started_at  TEXT NOT NULL,
-    finished_at TEXT,
-    status      TEXT NOT NULL,      -- running | finished | interrupted
-    pid         INTEGER,
-    host        TEXT,
-    models      TEXT NOT NULL,      -- JSON list, one provider:model per agent
-    plan        TEXT NOT NULL,      -- JSON: limits, system prompt, rubric, variables, trials, judge
-    versions    TEXT NOT NULL       -- JSON: nanotui, python, SDKs, price data
-);
-CREATE INDEX runs_by_task ON runs(task_key, started_at);
-CREATE TABLE agents (
-    run_id       TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-    agent_id     TEXT NOT NULL,
-    idx          INTEGER NOT NULL,
-    model        TEXT NOT NULL,
-    display_name TEXT NOT NULL,
-    trial        INTEGER NOT NULL DEFAULT 1,
-    status       TEXT NOT NULL,     -- queued until it finishes, then its final status
-    result       TEXT,              -- JSON AgentResult (checks live in the checks table)
-    finished_at  TEXT,
-    PRIMARY KEY (run_id, agent_id)
-);
-CREATE TABLE events (
-    run_id   TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-    seq      INTEGER NOT NULL,
-    agent_id TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    data     TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-CREATE INDEX events_by_agent ON events(run_id, agent_id, seq);
-CREATE TABLE checks (
-    run_id   TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-    agent_id TEXT NOT NULL,
-    idx      INTEGER NOT NULL,
-    name     TEXT NOT NULL,
-    passed   INTEGER NOT NULL,
-    detail   TEXT NOT NULL,
-    PRIMARY KEY (run_id, agent_id, idx)
-);
-CREATE TABLE verdicts (
-    run_id     TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-    verdict_no INTEGER NOT NULL,
-    judge      TEXT NOT NULL,
-    status     TEXT NOT NULL,
-    cost_usd   REAL,
-    created_at TEXT NOT NULL,
-    data       TEXT NOT NULL,       -- JSON Verdict
-    PRIMARY KEY (run_id, verdict_no)
-);
-"""
-
-EVENT_TYPES: dict[str, type] = {
-    cls.kind: cls
-    for cls in (AgentStarted, TextDelta, ReasoningDelta, ToolCallStarted, ToolCallFinished, TurnFinished,
-                RetryScheduled, AgentFinished)
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    run_id: str
-    started_at: str
-    finished_at: str | None
-    task_key: str
-    task_id: str | None
-    task_title: str | None
-    prompt: str
-    models: list[str]
-    status: str  # running | finished | interrupted
-    agents_finished: int  # committed with a result other than cancelled
-    agents_total: int
-    judge: str | None  # the latest verdict's judge
-
-    @property
-    def interrupted(self) -> bool:
-        return self.status == "interrupted"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "task_id": self.task_id,
-            "task_title": self.task_title,
-            "models": list(self.models),
-            "status": self.status,
-            "interrupted": self.interrupted,
-            "agents_finished": self.agents_finished,
-            "agents_total": self.agents_total,
-            "judge": self.judge,
-        }
-
-
-def task_key(task: TaskRef) -> str:
-    """Runs of the same task share a key; ad-hoc prompts are keyed by their text."""
-    if task.id:
-        return task.id
-    return "prompt:" + hashlib.sha256(task.prompt.encode("utf-8")).hexdigest()[:16]
-
-
-def scrub(value: Any) -> Any:
-    """``value`` with :func:`redact` applied to every string in it, keys included."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {scrub(k): scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
-    return value
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(scrub(value), ensure_ascii=False, separators=(",", ":"))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -181,26 +52,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def event_from_dict(data: dict[str, Any], result: AgentResult | None = None) -> Event:
-    data = dict(data)
-    cls = EVENT_TYPES[data.pop("kind")]
-    if cls is TurnFinished:
-        data["usage"] = Usage.from_dict(data.get("usage", {}))
-        data["total_usage"] = Usage.from_dict(data.get("total_usage", {}))
-    if cls is AgentFinished:
-        return AgentFinished(data["agent_id"], result)
-    return cls(**data)
-
-
-def _event_data(event: Event) -> dict[str, Any]:
-    if isinstance(event, AgentFinished):
-        # The result itself lives in the agents table; do not store it twice.
-        status = event.result.status if event.result is not None else None
-        return {"kind": event.kind, "agent_id": event.agent_id, "status": status}
-    return event.to_dict()
-
-
-class RunStore:
+class RunStore(RunReader):
     """The history database. Usable from several threads; one recording run at a time."""
 
     def __init__(self, path: Path | None = None) -> None:
@@ -232,32 +84,7 @@ class RunStore:
     # -- setup ---------------------------------------------------------------------------
 
     def _setup(self) -> None:
-        db = self._db
-        db.execute("PRAGMA busy_timeout = 10000")
-        db.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode survives a crash of the process (not of the OS) without an
-        # fsync per commit, which is the trade-off a run history wants.
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ConfigError(
-                f"history {self.path}: written by a newer nanotui (schema {version}, this one knows "
-                f"{SCHEMA_VERSION}); upgrade nanotui"
-            )
-        if version == 0:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                again = db.execute("PRAGMA user_version").fetchone()[0]
-                if again == 0:  # another process may have created it meanwhile
-                    for statement in SCHEMA.split(";"):
-                        if statement.strip():
-                            db.execute(statement)
-                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        setup_connection(self._db, self.path)
 
     def _mark_dead_runs(self) -> None:
         host = socket.gethostname()
@@ -269,7 +96,7 @@ class RunStore:
                     self._db.executemany("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [(r,) for r in dead])
 
     def _tx(self):
-        return _Transaction(self._db)
+        return Transaction(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -338,7 +165,7 @@ class RunStore:
                     (
                         run_id, task_key(task), task.id, task.title, redact(task.prompt),
                         started_at or now_iso(), os.getpid(), socket.gethostname(),
-                        _dumps([s.spec for s in specs]), _dumps(plan_data), _dumps(component_versions()),
+                        dumps([s.spec for s in specs]), dumps(plan_data), dumps(component_versions()),
                     ),
                 )
                 self._db.executemany(
@@ -383,7 +210,7 @@ class RunStore:
                 self._buffer[i]["text"] += event.text
                 return
         self._last_of_agent[event.agent_id] = len(self._buffer)
-        self._buffer.append(_event_data(event))
+        self._buffer.append(event_data(event))
 
     def _flush(self) -> None:
         self._last_flush = time.monotonic()
@@ -394,7 +221,7 @@ class RunStore:
         rows = []
         for data in self._buffer:
             self._seq += 1
-            rows.append((self._active, self._seq, data["agent_id"], data["kind"], _dumps(data)))
+            rows.append((self._active, self._seq, data["agent_id"], data["kind"], dumps(data)))
         self._buffer.clear()
         self._last_of_agent.clear()
         with self._tx():
@@ -425,7 +252,7 @@ class RunStore:
         with self._tx():
             self._db.execute(
                 "UPDATE agents SET status = ?, result = ?, finished_at = ? WHERE run_id = ? AND agent_id = ?",
-                (result.status, _dumps(data), now_iso(), run_id, result.agent_id),
+                (result.status, dumps(data), now_iso(), run_id, result.agent_id),
             )
             self._db.execute("DELETE FROM checks WHERE run_id = ? AND agent_id = ?", (run_id, result.agent_id))
             self._db.executemany(
@@ -478,164 +305,7 @@ class RunStore:
                 "INSERT INTO verdicts (run_id, verdict_no, judge, status, cost_usd, created_at, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (run_id, number, verdict.judge, verdict.status, verdict.cost_usd, verdict.created_at,
-                 _dumps(verdict.to_dict())),
+                 dumps(verdict.to_dict())),
             )
         return number
 
-    # -- reading ---------------------------------------------------------------------------
-
-    def resolve_run_id(self, text: str) -> str:
-        """A full run id from a unique prefix (or ``latest``)."""
-        text = text.strip()
-        with self._lock:
-            if text == "latest":
-                row = self._db.execute("SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1").fetchone()
-                if row is None:
-                    raise ConfigError("RUN_ID latest: the history is empty")
-                return row[0]
-            if not text:
-                raise ConfigError("RUN_ID: expected a run id or a unique prefix (see `nanotui history`)")
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            rows = [r[0] for r in self._db.execute(
-                "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' ORDER BY run_id LIMIT 6", (escaped + "%",)
-            )]
-        if text in rows:
-            return text
-        if not rows:
-            raise ConfigError(f"RUN_ID {text!r}: no stored run has this id (see `nanotui history`)")
-        if len(rows) > 1:
-            shown = ", ".join(rows[:5]) + (", ..." if len(rows) > 5 else "")
-            raise ConfigError(f"RUN_ID {text!r}: matches several runs ({shown}); give more characters")
-        return rows[0]
-
-    def list_runs(self, task: str | None = None, limit: int | None = None) -> list[RunSummary]:
-        """Newest first. ``task`` filters by task id."""
-        sql = (
-            "SELECT r.run_id, r.started_at, r.finished_at, r.task_key, r.task_id, r.task_title, r.prompt, r.models,"
-            " r.status,"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.run_id AND a.result IS NOT NULL"
-            "  AND a.status != 'cancelled'),"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.run_id),"
-            " (SELECT judge FROM verdicts v WHERE v.run_id = r.run_id ORDER BY verdict_no DESC LIMIT 1)"
-            " FROM runs r"
-        )
-        params: list[Any] = []
-        if task is not None:
-            sql += " WHERE r.task_id = ?"
-            params.append(task)
-        sql += " ORDER BY r.started_at DESC, r.rowid DESC"  # rowid: the order runs began in
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [
-            RunSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10], r[11])
-            for r in rows
-        ]
-
-    def run_ids_for_task(self, key: str, *, up_to: str | None = None) -> list[str]:
-        """Runs of one task (by :func:`task_key`), oldest first; ``up_to`` stops at that run
-        (inclusive) so a report of an old run does not change when newer runs are added."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT run_id, started_at FROM runs WHERE task_key = ? ORDER BY started_at, rowid", (key,)
-            ).fetchall()
-        out = []
-        for run_id, _ in rows:
-            out.append(run_id)
-            if run_id == up_to:
-                break
-        return out
-
-    def load_run(self, run_id: str) -> RunResult:
-        """The stored run, with ``extra``: ``status``, ``plan``, ``versions``, ``trials``
-        (agent id -> trial number). Agents that never finished come back ``cancelled``."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT task_id, task_title, prompt, started_at, finished_at, status, plan, versions"
-                " FROM runs WHERE run_id = ?",
-                (run_id,),
-            ).fetchone()
-            if row is None:
-                raise ConfigError(f"RUN_ID {run_id!r}: no stored run has this id (see `nanotui history`)")
-            agent_rows = self._db.execute(
-                "SELECT agent_id, model, display_name, trial, status, result FROM agents WHERE run_id = ? ORDER BY idx",
-                (run_id,),
-            ).fetchall()
-            check_rows = self._db.execute(
-                "SELECT agent_id, name, passed, detail FROM checks WHERE run_id = ? ORDER BY agent_id, idx", (run_id,)
-            ).fetchall()
-        task_id, title, prompt, started, finished, status, plan, versions = row
-        checks: dict[str, list[CheckResult]] = {}
-        for agent_id, name, passed, detail in check_rows:
-            checks.setdefault(agent_id, []).append(CheckResult(name, bool(passed), detail))
-        agents = []
-        trials = {}
-        for agent_id, model, display, trial, _, result in agent_rows:
-            trials[agent_id] = trial
-            if result is not None:
-                agent = AgentResult.from_dict(json.loads(result))
-            else:
-                agent = AgentResult(agent_id, model, display, status="cancelled", error=UNFINISHED_ERROR)
-            agent.checks = checks.get(agent_id, [])
-            agents.append(agent)
-        extra = {"status": status, "plan": json.loads(plan), "versions": json.loads(versions), "trials": trials}
-        return RunResult(run_id, TaskRef(task_id, prompt, title), agents, started, finished,
-                         status == "interrupted", extra)
-
-    def verdicts(self, run_id: str) -> list[Any]:
-        from nanotui.engine.judge import Verdict
-
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT data FROM verdicts WHERE run_id = ? ORDER BY verdict_no", (run_id,)
-            ).fetchall()
-        return [Verdict.from_dict(json.loads(r[0])) for r in rows]
-
-    def latest_verdict(self, run_id: str) -> Any:
-        found = self.verdicts(run_id)
-        return found[-1] if found else None
-
-    def events(self, run_id: str, agent_id: str | None = None) -> list[Event]:
-        """The stored events in order (one agent's, or all), typed as the live ones were:
-        feed them to a pane to replay it."""
-        with self._lock:
-            if agent_id is None:
-                rows = self._db.execute("SELECT data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
-            else:
-                rows = self._db.execute(
-                    "SELECT data FROM events WHERE run_id = ? AND agent_id = ? ORDER BY seq", (run_id, agent_id)
-                ).fetchall()
-        results: dict[str, AgentResult] | None = None
-        out: list[Event] = []
-        for (raw,) in rows:
-            data = json.loads(raw)
-            result = None
-            if data["kind"] == AgentFinished.kind:
-                if results is None:
-                    results = {a.agent_id: a for a in self.load_run(run_id).agents}
-                result = results.get(data["agent_id"])
-            out.append(event_from_dict(data, result))
-        return out
-
-    def integrity_check(self) -> str:
-        with self._lock:
-            return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (ctrl+c included)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.db.execute("COMMIT")
-        else:
-            self.db.execute("ROLLBACK")
