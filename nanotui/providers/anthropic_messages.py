@@ -53,6 +53,8 @@ RETRYABLE_ERROR_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_
 
 # Imported in a worker thread before any agent's clock starts (see base.preload).
 SDK_MODULES = ("anthropic",)
+# The SDK's stream event type, whose pydantic models are built during preload.
+STREAM_EVENT_TYPE = ("anthropic.types", "RawMessageStreamEvent")
 
 
 def create(spec: ModelSpec) -> Provider:

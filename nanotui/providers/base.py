@@ -66,11 +66,32 @@ def preload(specs: list[ModelSpec]) -> None:
     agent's import neither freezes the event loop nor inflates another agent's wall time."""
     for protocol in sorted({s.protocol for s in specs}):
         module = importlib.import_module(f"nanotui.providers.{protocol}")
-        for name in getattr(module, "SDK_MODULES", ()):
-            try:
+        try:
+            for name in getattr(module, "SDK_MODULES", ()):
                 importlib.import_module(name)
-            except ImportError:
-                pass  # reported per agent, with the install command, when it starts
+            stream_type = getattr(module, "STREAM_EVENT_TYPE", None)
+            if stream_type is not None:
+                # pydantic builds a model's validator on first use: on the first streamed
+                # event, on the event loop, for every event class at once. Do it here.
+                type_module, type_name = stream_type
+                _build_models(getattr(importlib.import_module(type_module), type_name), set())
+        except ImportError:
+            pass  # reported per agent, with the install command, when it starts
+
+
+def _build_models(annotation: object, seen: set[int]) -> None:
+    """``model_rebuild()`` every pydantic model in a (union) type annotation, recursively."""
+    import typing
+
+    if id(annotation) in seen:
+        return
+    seen.add(id(annotation))
+    rebuild = getattr(annotation, "model_rebuild", None)
+    if isinstance(annotation, type) and callable(rebuild):
+        rebuild()
+        return
+    for arg in typing.get_args(annotation):
+        _build_models(arg, seen)
 
 
 def check_ready_to_run(spec: ModelSpec) -> None:

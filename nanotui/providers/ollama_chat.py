@@ -47,6 +47,8 @@ DONE = {"stop": "end", "length": "max_tokens"}
 
 # Imported in a worker thread before any agent's clock starts (see base.preload).
 SDK_MODULES = ("ollama",)
+# The SDK's stream event type, whose pydantic models are built during preload.
+STREAM_EVENT_TYPE = ("ollama", "ChatResponse")
 
 
 def create(spec: ModelSpec) -> Provider:

@@ -33,6 +33,8 @@ FINISH = {"stop": "end", "tool_calls": "tool_use", "function_call": "tool_use", 
 
 # Imported in a worker thread before any agent's clock starts (see base.preload).
 SDK_MODULES = ("openai",)
+# The SDK's stream event type, whose pydantic models are built during preload.
+STREAM_EVENT_TYPE = ("openai.types.chat", "ChatCompletionChunk")
 
 
 def create(spec: ModelSpec) -> Provider:

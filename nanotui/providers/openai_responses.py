@@ -29,6 +29,8 @@ from nanotui.providers.openai_common import is_reasoning_model, make_client, map
 
 # Imported in a worker thread before any agent's clock starts (see base.preload).
 SDK_MODULES = ("openai",)
+# The SDK's stream event type, whose pydantic models are built during preload.
+STREAM_EVENT_TYPE = ("openai.types.responses", "ResponseStreamEvent")
 
 
 def create(spec: ModelSpec) -> Provider:

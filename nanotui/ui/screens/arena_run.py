@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from nanotui.engine.orchestrator import Orchestrator, RunInterrupted, now_iso
 from nanotui.engine.plan import RunPlan
 from nanotui.engine.results import AgentResult, RunResult
 from nanotui.engine.retry import RetryPolicy
+from nanotui.providers.base import preload
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock
 
 if TYPE_CHECKING:
@@ -32,42 +32,6 @@ else:
 # Imported in a thread before the run starts: importing an SDK on the UI thread stalls it
 # for up to ~1.2 s (anthropic). The stream event types are then prepared too (pydantic builds
 # their validators on first use: ~0.4 s for OpenAI's response.completed, on the UI thread).
-SDK_FOR_PROTOCOL = {
-    "openai_responses": ("openai", "openai.types.responses", "ResponseStreamEvent"),
-    "openai_chat": ("openai", "openai.types.chat", "ChatCompletionChunk"),
-    "anthropic_messages": ("anthropic", "anthropic.types", "RawMessageStreamEvent"),
-    "ollama_chat": ("ollama", "ollama", "ChatResponse"),
-}
-
-
-def _prepare_models(annotation: object, seen: set[int]) -> None:
-    """model_rebuild() every pydantic model in a (union) type annotation, recursively."""
-    import typing
-
-    if id(annotation) in seen:
-        return
-    seen.add(id(annotation))
-    rebuild = getattr(annotation, "model_rebuild", None)
-    if isinstance(annotation, type) and callable(rebuild):
-        rebuild()
-        return
-    for arg in typing.get_args(annotation):
-        _prepare_models(arg, seen)
-
-
-def _preload_sdks(protocols: set[str]) -> None:
-    for protocol in protocols:
-        try:
-            importlib.import_module(f"nanotui.providers.{protocol}")
-            sdk = SDK_FOR_PROTOCOL.get(protocol)
-            if sdk is not None:
-                package, module, name = sdk
-                importlib.import_module(package)
-                _prepare_models(getattr(importlib.import_module(module), name), set())
-        except Exception:  # a missing SDK: the agent reports its own error when it tries
-            pass
-
-
 class ArenaRun(_ScreenBase):
     """The run half of :class:`~nanotui.ui.screens.arena.ArenaScreen`, mixed into it: starts the
     orchestrator in a worker, feeds its events to the board, the panes and the store, and ends
@@ -105,7 +69,7 @@ class ArenaRun(_ScreenBase):
     @work(exclusive=True, group="arena-run", exit_on_error=False)
     async def _run(self) -> None:
         plan = self.plan
-        await asyncio.to_thread(_preload_sdks, {spec.protocol for spec in plan.specs})
+        await asyncio.to_thread(preload, plan.specs)
         # What is alive now (Textual, the SDKs, price data, earlier screens) outlives the run:
         # keep it out of the collector's full scans for the run's duration; each scan stalled
         # the UI 100-200 ms while sixteen agents streamed. Collect first so that earlier
