@@ -16,7 +16,6 @@ from typing import Any
 
 from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.models import ModelSpec
-from nanotui.engine.retry import is_retryable_status, parse_retry_after
 from nanotui.engine.secrets import redact
 from nanotui.engine.stream import (
     StreamEvent,
@@ -35,7 +34,7 @@ from nanotui.engine.transcript import (
     parse_arguments,
 )
 from nanotui.engine.usage import Usage
-from nanotui.providers.base import Provider, api_key_for, request_timeout
+from nanotui.providers.base import Provider, api_key_for, http_error, request_timeout
 
 DEFAULT_MAX_TOKENS = 8192
 # Room left for the answer when max_tokens is derived from a thinking budget.
@@ -181,12 +180,7 @@ def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
             hint = f" (the key in {spec.key_env or 'the environment'} may not have access to {spec.model!r})"
         elif status == 404:
             hint = f" (unknown model {spec.model!r}, or ANTHROPIC_BASE_URL is wrong)"
-        return ProviderError(
-            redact(f"HTTP {status}: {message}{hint}"),
-            status=status,
-            retryable=is_retryable_status(status),
-            retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
-        )
+        return http_error(status, message, hint, exc.response.headers.get("retry-after"))
     if isinstance(exc, anthropic.APITimeoutError):
         return ProviderError("request timed out", retryable=True)
     if isinstance(exc, anthropic.APIConnectionError):

@@ -7,7 +7,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 
-from nanotui.engine.errors import ConfigError
+from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.models import ModelSpec
 from nanotui.engine.stream import StreamEvent
 from nanotui.engine.tools import ToolDef
@@ -52,6 +52,21 @@ def api_key_for(spec: ModelSpec) -> str | None:
 
 def request_timeout(spec: ModelSpec) -> float:
     return float(spec.options.get("timeout", DEFAULT_REQUEST_TIMEOUT_S))
+
+
+def http_error(status: int, message: str, hint: str = "", retry_after: str | float | None = None) -> ProviderError:
+    """The ProviderError for an HTTP error status, the same for every protocol: keys
+    redacted, 429/408/5xx retryable (honouring Retry-After), other client errors final."""
+    from nanotui.engine.retry import is_retryable_status, parse_retry_after
+    from nanotui.engine.secrets import redact
+
+    wait = parse_retry_after(retry_after) if isinstance(retry_after, str) else retry_after
+    return ProviderError(
+        redact(f"HTTP {status}: {message}{hint}"),
+        status=status,
+        retryable=is_retryable_status(status),
+        retry_after=wait,
+    )
 
 
 def make_provider(spec: ModelSpec) -> Provider:

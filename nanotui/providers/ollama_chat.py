@@ -17,7 +17,7 @@ from typing import Any
 
 from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.models import ModelSpec
-from nanotui.engine.retry import is_retryable_status, parse_retry_after
+from nanotui.engine.retry import parse_retry_after
 from nanotui.engine.secrets import redact
 from nanotui.engine.stream import (
     StreamEvent,
@@ -36,7 +36,7 @@ from nanotui.engine.transcript import (
     parse_arguments,
 )
 from nanotui.engine.usage import Usage
-from nanotui.providers.base import Provider
+from nanotui.providers.base import Provider, http_error
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_NUM_CTX = 32768  # enough for the whole task ladder; Ollama's own default truncates it
@@ -136,13 +136,11 @@ def map_error(exc: BaseException, spec: ModelSpec, retry_after: float | None = N
             hint = f" (pull it with `ollama pull {spec.model}`)"
         elif "does not support tools" in message.lower():
             hint = " (this model cannot call tools; pick one whose `ollama show` lists tools)"
+        if status is not None:
+            return http_error(status, message, hint, retry_after)
         # An error line inside the stream (no status) is usually a model-output problem a
         # second sample may not have.
-        retryable = is_retryable_status(status) if status is not None else True
-        prefix = f"HTTP {status}: " if status is not None else "Ollama error: "
-        return ProviderError(
-            redact(f"{prefix}{message}{hint}"), status=status, retryable=retryable, retry_after=retry_after
-        )
+        return ProviderError(redact(f"Ollama error: {message}{hint}"), retryable=True, retry_after=retry_after)
     if isinstance(exc, (ConnectionError, httpx.ConnectError)):
         return ProviderError(
             f"Ollama is not reachable at {host} (OLLAMA_HOST) — start it with `ollama serve`", retryable=True

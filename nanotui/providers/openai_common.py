@@ -8,9 +8,8 @@ from typing import Any
 
 from nanotui.engine.errors import ProviderError
 from nanotui.engine.models import ModelSpec
-from nanotui.engine.retry import is_retryable_status, parse_retry_after
 from nanotui.engine.secrets import redact
-from nanotui.providers.base import api_key_for, request_timeout
+from nanotui.providers.base import api_key_for, http_error, request_timeout
 
 REASONING_PREFIXES = ("gpt-5", "o1", "o3", "o4")
 
@@ -75,12 +74,7 @@ def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
             hint = f" (check {spec.key_env or 'the API key'})"
         elif status == 404:
             hint = f" (unknown model {spec.model!r} or wrong base URL)"
-        return ProviderError(
-            redact(f"HTTP {status}: {message}{hint}"),
-            status=status,
-            retryable=is_retryable_status(status),
-            retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
-        )
+        return http_error(status, message, hint, exc.response.headers.get("retry-after"))
     if isinstance(exc, openai.APITimeoutError):
         return ProviderError("request timed out", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
