@@ -310,14 +310,14 @@ def choose_judge(spec: str | None = None, disabled: bool = False, roster: Roster
     """``--judge SPEC`` must work (its key missing is an error); the default judge
     (``NANOTUI_JUDGE`` or :data:`DEFAULT_JUDGE`) runs only when its key is set."""
     if disabled:
-        return JudgeChoice(None, "judge off (--no-judge): performance from the task's checks only")
+        return JudgeChoice(None, "judge off (--no-judge): performance from the task's checks alone, if it has any")
     model = resolve_judge(spec, roster)
     env = missing_key(model)
     if env is not None:
         if spec is not None:
             raise ConfigError(f"--judge {spec}: {env} is not set (or use --no-judge)")
         return JudgeChoice(
-            None, f"no judge: {env} is not set for {model.spec}; performance from the task's checks only "
+            None, f"no judge: {env} is not set for {model.spec}; performance from the task's checks alone, if it has any "
             "(--judge SPEC picks another judge)"
         )
     return JudgeChoice(model)
