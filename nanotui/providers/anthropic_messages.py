@@ -34,7 +34,8 @@ from nanotui.engine.transcript import (
     parse_arguments,
 )
 from nanotui.engine.usage import Usage
-from nanotui.providers.base import Provider, api_key_for, http_error, request_timeout
+from nanotui.providers.base import Provider, api_key_for, request_timeout
+from nanotui.providers.sdk_errors import http_module, map_sdk_error
 
 DEFAULT_MAX_TOKENS = 8192
 # Room left for the answer when max_tokens is derived from a thinking budget.
@@ -164,55 +165,28 @@ def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
     """A ProviderError for any failure the Anthropic SDK or its HTTP client raises."""
     import anthropic
 
-    if isinstance(exc, anthropic.APIStatusError):
-        status = exc.status_code
+    if isinstance(exc, anthropic.APIStatusError) and exc.status_code < 400:
+        # An error event inside a 200 stream: classify by its type.
+        kind = exc.type or "error"
         message = exc.api_message or str(exc.message)
-        if status < 400:
-            # An error event inside a 200 stream: classify by its type.
-            kind = exc.type or "error"
-            return ProviderError(
-                redact(f"stream error ({kind}): {message}"), retryable=kind in RETRYABLE_ERROR_TYPES
-            )
-        hint = ""
+        return ProviderError(redact(f"stream error ({kind}): {message}"), retryable=kind in RETRYABLE_ERROR_TYPES)
+
+    def hint(status: int) -> str:
         if status == 401:
-            hint = f" (check {spec.key_env or 'the API key'})"
-        elif status == 403:
-            hint = f" (the key in {spec.key_env or 'the environment'} may not have access to {spec.model!r})"
-        elif status == 404:
-            hint = f" (unknown model {spec.model!r}, or ANTHROPIC_BASE_URL is wrong)"
-        return http_error(status, message, hint, exc.response.headers.get("retry-after"))
-    if isinstance(exc, anthropic.APITimeoutError):
-        return ProviderError("request timed out", retryable=True)
-    if isinstance(exc, anthropic.APIConnectionError):
-        cause = exc.__cause__ or exc
-        return ProviderError(redact(f"connection error: {cause}"), retryable=True)
-    if isinstance(exc, anthropic.APIError):
-        return ProviderError(redact(f"API error: {exc.message}"), retryable=False)
-    if isinstance(exc, anthropic.AnthropicError):
-        return ProviderError(redact(f"{type(exc).__name__}: {exc}"), retryable=False)
-    if isinstance(exc, _http_lib().TimeoutException):
-        seconds = request_timeout(spec)
-        return ProviderError(f"stream stalled: nothing for {seconds:g} s, request timed out", retryable=True)
-    return ProviderError(redact(f"connection lost: {type(exc).__name__}: {exc}"), retryable=True)
+            return f" (check {spec.key_env or 'the API key'})"
+        if status == 403:
+            return f" (the key in {spec.key_env or 'the environment'} may not have access to {spec.model!r})"
+        if status == 404:
+            return f" (unknown model {spec.model!r}, or ANTHROPIC_BASE_URL is wrong)"
+        return ""
 
-
-def _http_lib():  # -> the module
-    """The HTTP client the SDK is built on: errors while a stream is read come from it
-    unwrapped. Recent SDKs use ``httpx2``, older ones ``httpx``."""
-    try:
-        import httpx2
-
-        return httpx2
-    except ImportError:
-        import httpx
-
-        return httpx
+    return map_sdk_error(exc, anthropic, spec, hint)
 
 
 def sdk_exceptions() -> tuple[type[BaseException], ...]:
     import anthropic
 
-    return (anthropic.AnthropicError, _http_lib().HTTPError)
+    return (anthropic.AnthropicError, http_module().HTTPError)
 
 
 class AnthropicProvider(Provider):

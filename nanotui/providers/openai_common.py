@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any
 
 from nanotui.engine.errors import ProviderError
 from nanotui.engine.models import ModelSpec
-from nanotui.engine.secrets import redact
-from nanotui.providers.base import api_key_for, http_error, request_timeout
+from nanotui.providers.base import api_key_for, request_timeout
+from nanotui.providers.sdk_errors import http_module, map_sdk_error
 
 REASONING_PREFIXES = ("gpt-5", "o1", "o3", "o4")
 
 
 def is_reasoning_model(model: str) -> bool:
     return model.startswith(REASONING_PREFIXES)
-
-
-def http_module():
-    """The HTTP library the SDKs are built on: openai 3.x and anthropic 2.x use httpx2."""
-    try:
-        import httpx2
-
-        return httpx2
-    except ImportError:  # older SDKs
-        import httpx
-
-        return httpx
 
 
 @lru_cache(maxsize=1)
@@ -64,38 +51,14 @@ def map_error(exc: BaseException, spec: ModelSpec) -> ProviderError:
     """A ProviderError for any failure the OpenAI SDK or its HTTP library raises."""
     import openai
 
-    httpx = http_module()
-
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        message = _message(exc)
-        hint = ""
+    def hint(status: int) -> str:
         if status == 401:
-            hint = f" (check {spec.key_env or 'the API key'})"
-        elif status == 404:
-            hint = f" (unknown model {spec.model!r} or wrong base URL)"
-        return http_error(status, message, hint, exc.response.headers.get("retry-after"))
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderError("request timed out", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        cause = exc.__cause__ or exc
-        return ProviderError(redact(f"connection error: {cause}"), retryable=True)
-    if isinstance(exc, openai.APIError):
-        return ProviderError(redact(f"API error: {exc.message}"), retryable=False)
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderError("stream stalled: read timed out", retryable=True)
-    if isinstance(exc, httpx.HTTPError):
-        return ProviderError(redact(f"connection lost: {type(exc).__name__}: {exc}"), retryable=True)
-    return ProviderError(redact(f"{type(exc).__name__}: {exc}"))
+            return f" (check {spec.key_env or 'the API key'})"
+        if status == 404:
+            return f" (unknown model {spec.model!r} or wrong base URL)"
+        return ""
 
-
-def _message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])
-    return str(getattr(exc, "message", exc))
+    return map_sdk_error(exc, openai, spec, hint)
 
 
 def sdk_exceptions() -> tuple[type[BaseException], ...]:
