@@ -91,7 +91,7 @@ class Orchestrator:
         agents = [self.results[a] for a in self.agent_ids if a in self.results]
         run = RunResult(self.run_id, self.task_ref, agents, started, now_iso(), interrupted)
         if interrupted:
-            raise _Interrupted(run)
+            raise RunInterrupted(run)
         return run
 
     async def _run_one(self, agent_id: str, spec: ModelSpec) -> AgentResult:
@@ -156,7 +156,7 @@ class Orchestrator:
         return result
 
 
-class _Interrupted(Exception):
+class RunInterrupted(Exception):
     """Raised by :meth:`Orchestrator.run` when the run itself was cancelled; carries what
     finished so callers can keep it."""
 
@@ -164,5 +164,3 @@ class _Interrupted(Exception):
         super().__init__("run interrupted")
         self.run = run
 
-
-RunInterrupted = _Interrupted
