@@ -55,9 +55,9 @@ def percentile(values: list[float], p: float) -> float:
 async def bench(panes: int, seconds: float, rate: float) -> dict[str, float | int | str]:
     from textual.app import App
 
-    from nanotui.engine.agent import AgentTask, Limits
-    from nanotui.engine.models import ModelSpec
-    from nanotui.engine.plan import RunPlan
+    from nanotui.engine.agent.loop import AgentTask, Limits
+    from nanotui.engine.roster.spec import ModelSpec
+    from nanotui.engine.run.plan import RunPlan
     from nanotui.engine.results import TaskRef
     from nanotui.ui.screens.arena import ArenaScreen
     from nanotui.ui.themes import load_themes

@@ -20,9 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.loopback import ServerProcess  # noqa: E402
-from nanotui.engine.agent import AgentTask, Limits  # noqa: E402
-from nanotui.engine.models import ModelSpec  # noqa: E402
-from nanotui.engine.orchestrator import Orchestrator  # noqa: E402
+from nanotui.providers.registry import SdkProviders  # noqa: E402
+from nanotui.engine.agent.loop import AgentTask, Limits  # noqa: E402
+from nanotui.engine.roster.spec import ModelSpec  # noqa: E402
+from nanotui.engine.run.orchestrator import Orchestrator  # noqa: E402
 
 
 def spec(model: str) -> ModelSpec:
@@ -36,7 +37,8 @@ async def run_agents(models: list[str]) -> tuple[float, list[float]]:
         nonlocal events
         events += 1
 
-    orch = Orchestrator(AgentTask("hi"), [spec(m) for m in models], limits=Limits(max_turns=2), sink=sink)
+    orch = Orchestrator(AgentTask("hi"), [spec(m) for m in models], limits=Limits(max_turns=2), sink=sink,
+                        providers=SdkProviders())
     t0 = time.monotonic()
     run = await orch.run()
     total = time.monotonic() - t0
@@ -62,9 +64,9 @@ def concurrency(repeats: int = 5) -> dict[str, float]:
 
 def same_request(model: str) -> dict:
     """Exactly the request body the harness sends, so only the harness differs."""
-    from nanotui.engine.prompt import SYSTEM_PROMPT
-    from nanotui.engine.tools import TOOL_DEFS
-    from nanotui.engine.transcript import UserMessage
+    from nanotui.engine.agent.prompt import SYSTEM_PROMPT
+    from nanotui.engine.agent.tools import TOOL_DEFS
+    from nanotui.engine.agent.transcript import UserMessage
     from nanotui.providers.openai_responses import ResponsesProvider
 
     return ResponsesProvider(spec(model))._params(SYSTEM_PROMPT, [UserMessage("hi")], list(TOOL_DEFS))

@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from nanotui.engine.agent import AgentTask, Limits
+from nanotui.engine.agent.loop import AgentTask, Limits
 from nanotui.engine.events import AgentFinished, AgentStarted, TextDelta
-from nanotui.engine.models import ModelSpec
-from nanotui.engine.plan import RunPlan
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.run.plan import RunPlan
 from nanotui.engine.results import AgentResult, TaskRef
-from nanotui.engine.store import RunStore
+from nanotui.engine.history.store import RunStore
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     plan = RunPlan(TaskRef(None, "bench"), AgentTask("bench"), specs, Limits())
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(Path(tmp) / "h.sqlite3")
-        store.begin_run("bench", plan)
+        store.begin_run("bench", plan.task_ref, plan.specs, plan.describe())
         commits = 0
         original = store._flush
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nanotui.engine.agent import AgentTask, Limits
-from nanotui.engine.judge import CandidateGrade, Verdict
-from nanotui.engine.models import ModelSpec
-from nanotui.engine.plan import RunPlan
+from nanotui.engine.agent.loop import AgentTask, Limits
+from nanotui.engine.verdict.judge import CandidateGrade, Verdict
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.run.plan import RunPlan
 from nanotui.engine.results import AgentResult, CheckResult, RunResult, TaskRef, ToolCallRecord
-from nanotui.engine.store import RunStore
+from nanotui.engine.history.store import RunStore
 from nanotui.engine.usage import Usage
 
 
@@ -62,7 +62,7 @@ def store_run(store: RunStore, run: RunResult, *, trials: int = 1, rubric: str |
     """Record ``run`` the way ``nanotui run`` does: begin, every agent finishing, the end."""
 
     class _Task:
-        """Just enough of nanotui.engine.tasks.Task for the store."""
+        """Just enough of nanotui.engine.tasks.library.Task for the store."""
 
         def __init__(self, rubric: str) -> None:
             self.rubric = rubric
@@ -73,7 +73,7 @@ def store_run(store: RunStore, run: RunResult, *, trials: int = 1, rubric: str |
     task = _Task(rubric) if rubric is not None else None
     plan = RunPlan(run.task, AgentTask(run.task.prompt, workspace), [spec_of(a.model, a.display_name) for a in run.agents],
                    Limits(max_turns=6, timeout_s=60), task)
-    store.begin_run(run.run_id, plan, started_at=run.started_at, trials=trials,
+    store.begin_run(run.run_id, plan.task_ref, plan.specs, plan.describe(trials=trials), started_at=run.started_at,
                     agent_ids=[a.agent_id for a in run.agents])
     for a in run.agents:
         store.finish_agent(a)

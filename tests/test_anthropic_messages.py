@@ -10,7 +10,7 @@ from genai_prices import calc_price
 
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.events import ReasoningDelta, TextDelta, ToolCallFinished
-from nanotui.engine.models import ModelSpec
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.providers.anthropic_messages import base_url_from_env, token_limits
 from tests.helpers import run_models
 from tests.servers.script import Call, Fault, Reply

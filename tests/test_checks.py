@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from nanotui.engine.checks import CHECK_KINDS, CheckSpec, run_checks
+from nanotui.engine.tasks.checks.kinds import CHECK_KINDS, run_checks
+from nanotui.engine.tasks.checks.spec import CheckSpec
 from nanotui.engine.results import AgentResult, ToolCallRecord
-from nanotui.engine.task_command import network_isolation
-from nanotui.engine.tasks import Task
+from nanotui.engine.tasks.checks.command import network_isolation
+from nanotui.engine.tasks.model import Task
 
 
 def make_task(*checks: CheckSpec, workspace: Path | None = None, variables: dict[str, str] | None = None) -> Task:

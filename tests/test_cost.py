@@ -7,7 +7,7 @@ from decimal import Decimal
 from genai_prices import Usage as GUsage
 from genai_prices import calc_price
 
-from nanotui.engine.pricing import cost_usd, known_price
+from nanotui.engine.roster.pricing import cost_usd, known_price
 from nanotui.engine.usage import Usage
 from tests.helpers import run_models
 from tests.servers.script import Reply

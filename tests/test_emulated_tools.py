@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from nanotui.engine.agent import Agent, AgentTask, Limits
-from nanotui.engine.emulated_tools import (
+from nanotui.engine.agent.loop import Agent, AgentTask, Limits
+from nanotui.providers.local.emulated_tools import (
     ActionStream,
     action_instructions,
     action_schema,
@@ -24,13 +24,13 @@ from nanotui.engine.emulated_tools import (
     parse_action,
 )
 from nanotui.engine.events import AgentStarted, Event, ReasoningDelta, TextDelta, ToolCallFinished, ToolCallStarted
-from nanotui.engine.models import ModelSpec
-from nanotui.engine.prompt import SYSTEM_PROMPT
-from nanotui.engine.sandbox import Sandbox
-from nanotui.engine.stream import StreamReasoning, StreamText, StreamToolCallDelta
-from nanotui.engine.tools import TOOL_DEFS, TOOL_NAMES
-from nanotui.engine.transcript import AssistantMessage, ToolCall, ToolResultMessage, UserMessage
-from nanotui.providers.local_llama import LocalLlamaProvider
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.agent.prompt import SYSTEM_PROMPT
+from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta
+from nanotui.engine.agent.tools import TOOL_DEFS, TOOL_NAMES
+from nanotui.engine.agent.transcript import AssistantMessage, ToolCall, ToolResultMessage, UserMessage
+from nanotui.providers.local.llama import LocalLlamaProvider
 from tests.servers.openai_server import OpenAIServer
 from tests.servers.script import Reply, split
 

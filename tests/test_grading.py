@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nanotui.engine.advisor import advise, pareto_front
-from nanotui.engine.grading import (
+from nanotui.engine.verdict.advisor import advise, pareto_front
+from nanotui.engine.verdict.grading import (
     grade_run,
     grading_note,
     overall_grade,
@@ -14,7 +14,7 @@ from nanotui.engine.grading import (
     relative_grade,
 )
 from nanotui.engine.results import CheckResult
-from nanotui.engine.trials import expand_trials, trial_stats
+from nanotui.engine.verdict.trials import expand_trials, trial_stats
 from tests.stored_runs import agent, run_of, spec_of, verdict_for
 
 

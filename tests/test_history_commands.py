@@ -9,7 +9,7 @@ import pytest
 
 from nanotui.cli import main
 from nanotui.engine.events import AgentFinished
-from nanotui.engine.store import RunStore
+from nanotui.engine.history.store import RunStore
 from tests.stored_runs import agent, run_of, store_run, tool, verdict_for
 
 
@@ -32,19 +32,20 @@ def history() -> list[str]:
         store_run(store, trials, trials=2)
         cut = run_of(agent("a1"), agent("a2", "openai:gpt-5-nano"), run_id="20260103-100000-abc999")
         cut.started_at = "2026-01-03T10:00:00+00:00"
-        store.begin_run(cut.run_id, _plan(cut), started_at=cut.started_at)
+        store.begin_run(cut.run_id, *_plan(cut), started_at=cut.started_at)
         store.record(AgentFinished("a1", cut.agents[0]))
         store.mark_interrupted(cut.run_id)
     return [judged.run_id, trials.run_id, cut.run_id]
 
 
 def _plan(run):
-    from nanotui.engine.agent import AgentTask, Limits
-    from nanotui.engine.plan import RunPlan
+    from nanotui.engine.agent.loop import AgentTask, Limits
+    from nanotui.engine.run.plan import RunPlan
     from tests.stored_runs import spec_of
 
-    return RunPlan(run.task, AgentTask(run.task.prompt), [spec_of(a.model, a.display_name) for a in run.agents],
+    plan = RunPlan(run.task, AgentTask(run.task.prompt), [spec_of(a.model, a.display_name) for a in run.agents],
                    Limits())
+    return plan.task_ref, plan.specs, plan.describe()
 
 
 def out_of(capsys, *argv: str) -> str:

@@ -16,7 +16,8 @@ import pytest
 
 from nanotui.cli import main
 from nanotui.engine.events import TextDelta
-from nanotui.engine.store import UNFINISHED_ERROR, RunStore
+from nanotui.engine.history.reader import UNFINISHED_ERROR
+from nanotui.engine.history.store import RunStore
 from tests.servers.script import Reply
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX signals")

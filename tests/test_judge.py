@@ -10,18 +10,14 @@ from pathlib import Path
 import pytest
 
 from nanotui.cli import main
-from nanotui.engine.judge import (
-    Judge,
-    blind_order,
-    build_request,
-    choose_judge,
-    label_for,
-    parse_reply,
-)
-from nanotui.engine.pricing import cost_usd
-from nanotui.engine.store import RunStore
-from nanotui.engine.transcript import AssistantMessage, ToolCall
+from nanotui.engine.verdict.judge import Judge, choose_judge
+from nanotui.engine.verdict.request import blind_order, build_request, label_for
+from nanotui.engine.verdict.reply import parse_reply
+from nanotui.engine.roster.pricing import cost_usd
+from nanotui.engine.history.store import RunStore
+from nanotui.engine.agent.transcript import AssistantMessage, ToolCall
 from nanotui.engine.usage import Usage
+from tests.helpers import FactoryProviders
 from tests.servers.script import Call, Fault, Reply
 from tests.stored_runs import agent, run_of
 
@@ -277,7 +273,7 @@ async def test_nothing_to_judge_makes_no_call() -> None:
     def factory(spec):
         raise AssertionError("no provider should be made")
 
-    verdict = await Judge("openai:gpt-5", provider_factory=factory).grade(run_of())
+    verdict = await Judge("openai:gpt-5", providers=FactoryProviders(factory)).grade(run_of())
     assert verdict.status == "ok" and verdict.candidates == {} and verdict.cost_usd is None
 
 
@@ -291,6 +287,6 @@ async def test_judge_with_a_provider_that_breaks(monkeypatch) -> None:
             pass
 
     run = run_of(agent("a1"), agent("a2"))
-    verdict = await Judge("openai:gpt-5", provider_factory=lambda spec: Broken()).grade(run)
+    verdict = await Judge("openai:gpt-5", providers=FactoryProviders(lambda spec: Broken())).grade(run)
     assert verdict.status == "error" and "bug in a provider" in (verdict.error or "")
     assert all(c.grade is None for c in verdict.candidates.values())

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.engine.task_reference import Solution, load_reference, replay
-from nanotui.engine.tasks import Task, builtin_tasks_dir, load_library, validate_paths
-from nanotui.engine.tools import READ_CAP_BYTES
+from nanotui.engine.tasks.reference import Solution, load_reference, replay
+from nanotui.engine.tasks.model import Task
+from nanotui.engine.tasks.library import builtin_tasks_dir, load_library, validate_paths
+from nanotui.engine.agent.tools import READ_CAP_BYTES
 
 LADDER = {t.id: t for t in load_library().tasks if t.origin == "builtin"}
 IDS = sorted(LADDER, key=lambda i: LADDER[i].level)

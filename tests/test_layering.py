@@ -30,8 +30,8 @@ def test_engine_and_providers_never_import_textual() -> None:
     out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert "nanotui.engine.agent" in report["imported"] and "nanotui.providers.base" in report["imported"]
-    assert "nanotui.engine.tokens" in report["imported"]
+    assert "nanotui.engine.agent.loop" in report["imported"] and "nanotui.providers.base" in report["imported"]
+    assert "nanotui.engine.roster.tokens" in report["imported"]
     assert report["textual"] == [], f"Textual imported by the domain layer: {report['textual'][:5]}"
     # Every module is checked: one that failed to import could hide a Textual import.
     assert report["failed"] == {}, report["failed"]

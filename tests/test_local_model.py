@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.engine import local_model
+from nanotui.providers.local import model_file as local_model
 from nanotui.engine.errors import ConfigError
-from nanotui.engine.local_model import PIP_LOCAL, ModelFile, assembled_path, ensure_model, is_verified
-from nanotui.engine.models import ModelSpec
-from nanotui.providers import local_llama
+from nanotui.providers.local.model_file import PIP_LOCAL, ModelFile, assembled_path, ensure_model, is_verified
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.providers.local import llama as local_llama
 
 CHUNKS = [b"GGUF" + b"a" * 996, b"b" * 1000, b"c" * 321]
 
@@ -227,11 +227,11 @@ def test_missing_runtime_gives_the_exact_pip_command(model: ModelFile, monkeypat
 def test_check_ready_to_run_is_reached_through_the_provider_base(
     model: ModelFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from nanotui.providers.base import check_ready_to_run
+    from nanotui.providers.registry import SdkProviders
 
     monkeypatch.setitem(sys.modules, "xllamacpp", None)
     with pytest.raises(ConfigError, match=r'pip install "nanotui\[local\]"'):
-        check_ready_to_run(local_spec(model.alias))
+        SdkProviders().check_ready(local_spec(model.alias))
 
 
 def _pretend_runtime_installed(monkeypatch: pytest.MonkeyPatch) -> None:

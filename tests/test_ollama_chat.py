@@ -10,7 +10,7 @@ import pytest
 
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.events import ReasoningDelta, ToolCallStarted
-from nanotui.engine.models import ModelSpec
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.providers.ollama_chat import check_ready_to_run
 from tests.helpers import run_models
 from tests.servers.script import Call, Fault, Reply

@@ -6,10 +6,11 @@ import asyncio
 import threading
 from pathlib import Path
 
-from nanotui.engine.agent import AgentTask, Limits
+from nanotui.providers.registry import SdkProviders
+from nanotui.engine.agent.loop import AgentTask, Limits
 from nanotui.engine.events import AgentFinished, AgentStarted, ToolCallFinished
-from nanotui.engine.models import load_roster
-from nanotui.engine.orchestrator import Orchestrator
+from nanotui.engine.roster.roster_file import load_roster
+from nanotui.engine.run.orchestrator import Orchestrator
 from tests.helpers import FAST_RETRY, run_models
 from tests.servers.script import Call, Reply
 
@@ -17,7 +18,7 @@ from tests.servers.script import Call, Reply
 def orchestrator(specs: list[str], events: list, **kw) -> Orchestrator:
     roster = load_roster()
     return Orchestrator(AgentTask("go", kw.pop("workspace", None)), [roster.resolve(s) for s in specs],
-                        retry_policy=FAST_RETRY, sink=events.append, **kw)
+                        providers=SdkProviders(), retry_policy=FAST_RETRY, sink=events.append, **kw)
 
 
 async def test_cancel_one_agent_others_finish(openai_server) -> None:
@@ -57,7 +58,7 @@ async def test_provider_concurrency_limit_queues_agents(openai_server) -> None:
 
     roster = load_roster()
     orch = Orchestrator(AgentTask("go"), [roster.resolve(f"openai:{m}") for m in ("gpt-5", "gpt-5-mini", "gpt-5-nano")],
-                        sink=sink, provider_limits={"openai": 1}, retry_policy=FAST_RETRY)
+                        providers=SdkProviders(), sink=sink, provider_limits={"openai": 1}, retry_policy=FAST_RETRY)
     run = await orch.run()
     assert all(a.status == "ok" for a in run.agents)
     assert peak == 1
@@ -115,7 +116,7 @@ async def test_missing_key_fails_one_agent_not_the_run(openai_server, monkeypatc
 
 
 async def test_run_cancelled_as_a_whole_keeps_finished_agents(openai_server) -> None:
-    from nanotui.engine.orchestrator import RunInterrupted
+    from nanotui.engine.run.orchestrator import RunInterrupted
 
     openai_server.script("gpt-5-mini", Reply(text="done"))
     openai_server.script("gpt-5-nano", Reply(text="never", first_byte_delay_s=10))

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.engine import readiness as rd
-from nanotui.engine.models import ModelSpec, load_roster
-from nanotui.engine.readiness import check_all
+from nanotui.providers import readiness as rd
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.roster.roster_file import load_roster
+from nanotui.providers.readiness import check_all
 
 
 def _closed_port() -> int:
@@ -158,7 +159,7 @@ async def test_bad_option_is_reported_per_entry(monkeypatch) -> None:
 
 
 async def test_local_model_asks_its_provider(monkeypatch) -> None:
-    local = pytest.importorskip("nanotui.providers.local_llama")
+    local = pytest.importorskip("nanotui.providers.local.llama")
     spec = ModelSpec("q", "local", "qwen2.5-coder-1.5b", "q")
     monkeypatch.setattr(local, "readiness",
                         lambda s: (False, "the xllamacpp runtime is not installed", 'pip install "nanotui[local]"'))
@@ -171,7 +172,7 @@ async def test_local_model_asks_its_provider(monkeypatch) -> None:
 
 
 async def test_a_crashing_check_is_contained(monkeypatch) -> None:
-    local = pytest.importorskip("nanotui.providers.local_llama")
+    local = pytest.importorskip("nanotui.providers.local.llama")
 
     def boom(spec):
         raise RuntimeError("disk on fire")

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from nanotui.cli import main
-from nanotui.engine.report import build_report, render_json, render_markdown, report_for_run
-from nanotui.engine.store import RunStore
+from nanotui.engine.report.data import build_report, render_json, report_for_run
+from nanotui.engine.report.markdown import render_markdown
+from nanotui.engine.history.store import RunStore
 from tests.servers.script import Call, Reply
 from tests.stored_runs import agent, run_of, store_run, tool, verdict_for
 
@@ -167,12 +168,12 @@ def test_trials_in_report_and_history(openai_server, tmp_path: Path, capsys) -> 
 
 
 def test_report_shows_provider_metrics_and_retry_wait() -> None:
-    from nanotui.engine.report import _measured
+    from nanotui.engine.report.markdown import measured
 
     agent = {"metrics": {"load_s": 3.21, "gen_tokens_per_s": 25.0, "prompt_tokens_per_s": 3000.0},
              "retry_wait_s": 0.5, "working_s": 1.25}
-    assert _measured(agent) == [
+    assert measured(agent) == [
         "model load 3.21 s (part of the wall time)", "prompt 3000.0 tok/s", "generation 25.0 tok/s",
         "waited 0.50 s to retry, working 1.25 s",
     ]
-    assert _measured({"metrics": {}, "retry_wait_s": 0.0, "working_s": 1.0}) == []
+    assert measured({"metrics": {}, "retry_wait_s": 0.0, "working_s": 1.0}) == []

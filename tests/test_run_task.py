@@ -112,7 +112,7 @@ def test_other_low_rungs_run_with_checks(openai_server, isolated_cwd: Path, task
 
 
 def test_plan_rubric_has_the_run_variables_filled(tmp_path, monkeypatch) -> None:
-    from nanotui.engine.plan import plan_run
+    from nanotui.engine.run.plan import plan_run
 
     tasks = tmp_path / "tasks"
     tasks.mkdir()

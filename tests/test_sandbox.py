@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.engine.sandbox import Sandbox
-from nanotui.engine.tools import READ_CAP_BYTES, ToolBox
+from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.tools import READ_CAP_BYTES, ToolBox
 
 
 @pytest.fixture

@@ -20,7 +20,10 @@ from nanotui.engine.events import (
     ToolCallStarted,
     TurnFinished,
 )
-from nanotui.engine.store import SCHEMA_VERSION, UNFINISHED_ERROR, RunStore, task_key
+from nanotui.engine.history.schema import SCHEMA_VERSION
+from nanotui.engine.history.reader import UNFINISHED_ERROR
+from nanotui.engine.history.store import RunStore
+from nanotui.engine.history.codec import task_key
 from nanotui.engine.usage import Usage
 from tests.stored_runs import agent, run_of, store_run, tool, verdict_for
 
@@ -66,7 +69,7 @@ def test_round_trip_with_versions_plan_and_checks(store: RunStore) -> None:
 
 def test_events_batched_coalesced_and_replayed(store: RunStore) -> None:
     run = run_of(agent("a1"), agent("a2", "openai:gpt-5-nano"))
-    store.begin_run("r2", _plan_for(run))
+    store.begin_run("r2", *_plan_for(run))
     sent = []
     for ev in (
         AgentStarted("a1", "openai:gpt-5-mini", "gpt-5-mini"),
@@ -110,9 +113,9 @@ def test_events_batched_coalesced_and_replayed(store: RunStore) -> None:
 
 def test_time_based_flush(store: RunStore, monkeypatch) -> None:
     run = run_of(agent("a1"))
-    store.begin_run(run.run_id, _plan_for(run))
+    store.begin_run(run.run_id, *_plan_for(run))
     store.record(TextDelta("a1", "one"))
-    monkeypatch.setattr("nanotui.engine.store.FLUSH_INTERVAL_S", 0.0)
+    monkeypatch.setattr("nanotui.engine.history.store.FLUSH_INTERVAL_S", 0.0)
     store.record(TextDelta("a1", " two"))
     assert store._db.execute("SELECT data FROM events").fetchall() == [
         (json.dumps({"kind": "text_delta", "agent_id": "a1", "text": "one two"}, separators=(",", ":")),)
@@ -120,17 +123,18 @@ def test_time_based_flush(store: RunStore, monkeypatch) -> None:
 
 
 def _plan_for(run):
-    from nanotui.engine.agent import AgentTask, Limits
-    from nanotui.engine.plan import RunPlan
+    from nanotui.engine.agent.loop import AgentTask, Limits
+    from nanotui.engine.run.plan import RunPlan
     from tests.stored_runs import spec_of
 
-    return RunPlan(run.task, AgentTask(run.task.prompt), [spec_of(a.model, a.display_name) for a in run.agents],
+    plan = RunPlan(run.task, AgentTask(run.task.prompt), [spec_of(a.model, a.display_name) for a in run.agents],
                    Limits())
+    return plan.task_ref, plan.specs, plan.describe()
 
 
 def test_mark_interrupted_keeps_finished_agents(store: RunStore) -> None:
     run = run_of(agent("a1"), agent("a2"), agent("a3"))
-    store.begin_run(run.run_id, _plan_for(run))
+    store.begin_run(run.run_id, *_plan_for(run))
     store.record(AgentFinished("a1", run.agents[0]))
     store.mark_interrupted(run.run_id)
     loaded = store.load_run(run.run_id)
@@ -144,7 +148,7 @@ def test_mark_interrupted_keeps_finished_agents(store: RunStore) -> None:
 def test_finish_run_commits_agents_the_sink_missed(store: RunStore) -> None:
     run = run_of(agent("a1"), agent("a2", status="cancelled"))
     run.interrupted = True
-    store.begin_run(run.run_id, _plan_for(run))
+    store.begin_run(run.run_id, *_plan_for(run))
     store.finish_run(run)
     loaded = store.load_run(run.run_id)
     assert loaded.interrupted and [a.to_dict() for a in loaded.agents] == [a.to_dict() for a in run.agents]
@@ -154,9 +158,9 @@ def test_a_run_whose_process_died_is_interrupted_on_next_open(tmp_path: Path) ->
     path = tmp_path / "h.sqlite3"
     with RunStore(path) as s:
         run = run_of(agent("a1"), agent("a2"))
-        s.begin_run(run.run_id, _plan_for(run))
+        s.begin_run(run.run_id, *_plan_for(run))
         s.record(AgentFinished("a1", run.agents[0]))
-        s.begin_run("alive", _plan_for(run))  # this process: alive
+        s.begin_run("alive", *_plan_for(run))  # this process: alive
         dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
         s._db.execute("UPDATE runs SET pid = ? WHERE run_id = ?", (int(dead.stdout), run.run_id))
     with RunStore(path) as s:
@@ -219,7 +223,7 @@ def test_secrets_never_written(tmp_path: Path, monkeypatch) -> None:
         a1 = agent("a1", answer=f"the key is {key}", error=f"HTTP 401 for key {key[:20]}",
                    tool_calls=[tool("write_file", file_path="k.txt", content=key)])
         run = run_of(a1, prompt=f"print {key}")
-        s.begin_run(run.run_id, _plan_for(run))
+        s.begin_run(run.run_id, *_plan_for(run))
         s.record(TextDelta("a1", key[:10]))  # a key split across deltas is merged, then masked
         s.record(TextDelta("a1", key[10:]))
         s.record(AgentFinished("a1", a1))
@@ -247,7 +251,7 @@ def test_newer_schema_and_garbage_files_are_refused(tmp_path: Path) -> None:
 def test_record_outside_a_run_is_ignored_and_write_failures_are_kept(store: RunStore) -> None:
     store.record(TextDelta("a1", "no run yet"))
     run = run_of(agent("a1"))
-    store.begin_run(run.run_id, _plan_for(run))
+    store.begin_run(run.run_id, *_plan_for(run))
     store._db.execute("DROP TABLE events")  # simulate a broken disk write
     store.record(AgentFinished("a1", run.agents[0]))  # must not raise into the agent
     assert store.error is not None and "write failed" in store.error

@@ -9,8 +9,8 @@ import pytest
 
 from nanotui.cli import main
 from nanotui.engine.errors import ConfigError
-from nanotui.engine.task_format import parse_task_file
-from nanotui.engine.tasks import validate_paths
+from nanotui.engine.tasks.format import parse_task_file
+from nanotui.engine.tasks.library import validate_paths
 
 GOOD_FRONT = """\
 id = "demo"
@@ -217,14 +217,14 @@ def test_cli_validate_a_good_file_exits_0(isolated_cwd: Path, capsys: pytest.Cap
     assert capsys.readouterr().out.startswith("ok: no problems in tasks/demo.md")
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+TASKS_DOC = Path(__file__).resolve().parents[1] / "docs" / "tasks.md"
 
 
-def test_the_readme_example_task_is_valid(isolated_cwd: Path) -> None:
+def test_the_manual_example_task_is_valid(isolated_cwd: Path) -> None:
     import re
 
-    text = README.read_text()
-    example = re.search(r"### The format.*?```markdown\n(.*?)```", text, re.S)[1]
+    text = TASKS_DOC.read_text()
+    example = re.search(r"## The format.*?```markdown\n(.*?)```", text, re.S)[1]
     folder = isolated_cwd / "tasks" / "example"
     (folder / "workspace").mkdir(parents=True)
     (folder / "workspace" / "project.txt").write_text("Release codename: AMBER-FALCON-7\n")
@@ -233,14 +233,14 @@ def test_the_readme_example_task_is_valid(isolated_cwd: Path) -> None:
     task, problems = parse_task_file(folder / "task.md")
     assert problems == [] and task is not None
     assert task.render({"file": "x.txt"}).startswith("Use the read_file tool to read `x.txt`")
-    from nanotui.engine.task_reference import load_reference, replay
+    from nanotui.engine.tasks.reference import load_reference, replay
 
     _, checks = replay(task, load_reference(task))
     assert all(c.passed for c in checks), checks
 
 
-def test_the_readme_documents_every_check_type() -> None:
-    from nanotui.engine.checks import CHECK_KINDS
+def test_the_manual_documents_every_check_type() -> None:
+    from nanotui.engine.tasks.checks.kinds import CHECK_KINDS
 
-    text = README.read_text()
+    text = TASKS_DOC.read_text()
     assert [t for t in CHECK_KINDS if f"`{t}`" not in text] == []

@@ -10,7 +10,7 @@ import pytest
 
 from nanotui.cli import main
 from nanotui.engine.paths import config_dir
-from nanotui.engine.tasks import load_library
+from nanotui.engine.tasks.library import load_library
 
 USER_TASK = """\
 +++

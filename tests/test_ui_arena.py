@@ -19,9 +19,9 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
-from nanotui.engine.agent import AgentTask, Limits
-from nanotui.engine.models import ModelSpec
-from nanotui.engine.plan import RunPlan
+from nanotui.engine.agent.loop import AgentTask, Limits
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.run.plan import RunPlan
 from nanotui.engine.results import TaskRef
 from nanotui.ui.screens.arena import ArenaScreen, grid_shape
 from nanotui.ui.screens.confirm import ConfirmScreen
@@ -453,7 +453,7 @@ async def test_streamed_text_arrives_whole_and_estimates_turn_exact(servers: Ser
         await settle(pilot, arena, {"a1": text})
         header = pane.header
         assert "out ~" in header and "in ~" in header, header  # estimates while streaming
-        from nanotui.engine.tokens import count_tokens, load_encoding
+        from nanotui.engine.roster.tokens import count_tokens, load_encoding
 
         import re
 
@@ -567,7 +567,7 @@ async def test_failing_store_is_reported_and_the_run_goes_on(servers: Servers, w
     async with host.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: arena.done, "the run to finish")
         assert arena.result.agents[0].status == "ok"
-        assert any("History: could not record events" in m and "disk full" in m for m in host.notes), host.notes
+        assert any("History: could not record an event" in m and "disk full" in m for m in host.notes), host.notes
 
 
 async def test_provider_failure_shows_in_its_pane(servers: Servers, workspace: Path) -> None:
@@ -603,7 +603,7 @@ class PaneHost(App[None]):
 
 async def test_pane_only_changes_when_flushed_and_counts_each_token_once() -> None:
     from nanotui.engine.events import AgentStarted, TextDelta, TurnFinished
-    from nanotui.engine.live import LiveBoard
+    from nanotui.engine.run.live import LiveBoard
     from nanotui.engine.usage import Usage
 
     board = LiveBoard()
@@ -677,7 +677,7 @@ def test_a_blank_line_inside_a_code_fence_does_not_split_the_paragraph() -> None
 
 
 async def test_run_is_recorded_in_the_real_history(servers: Servers, workspace: Path, tmp_path: Path) -> None:
-    from nanotui.engine.store import RunStore
+    from nanotui.engine.history.store import RunStore
 
     servers.openai.script("gpt-5-nano", Reply(calls=[Call("read_file", {"file_path": "README.md"})]),
                           Reply(text="PLUM"))
@@ -692,7 +692,7 @@ async def test_run_is_recorded_in_the_real_history(servers: Servers, workspace: 
     assert store.error is None
 
 
-# -- stores (duck-typed like nanotui.engine.store.RunStore) ------------------------------------
+# -- stores (nanotui.engine.run.service.RunHistory, like RunStore) ------------------------------------
 
 
 class RecordingStore:
@@ -701,7 +701,10 @@ class RecordingStore:
         self.events: list[Any] = []
         self.finished: list[Any] = []
 
-    def begin_run(self, run_id: str, task: TaskRef, specs: list[ModelSpec]) -> None:
+    error: str | None = None
+
+    def begin_run(self, run_id: str, task: TaskRef, specs: list[ModelSpec], plan: dict[str, Any],
+                  **kw: Any) -> None:
         self.begun.append({"run_id": run_id, "task": task, "specs": specs})
 
     def record(self, event: Any) -> None:
@@ -709,6 +712,12 @@ class RecordingStore:
 
     def finish_run(self, run: Any) -> None:
         self.finished.append(run)
+
+    def mark_interrupted(self, run_id: str | None = None, run: Any = None) -> None:
+        self.finished.append(run)
+
+    def add_verdict(self, run_id: str, verdict: Any) -> int:
+        return 1
 
 
 class BrokenStore(RecordingStore):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.engine.models import Roster, load_roster
+from nanotui.engine.roster.roster_file import Roster, load_roster
 from nanotui.ui.app import NanotuiApp
 from nanotui.ui.screens.home import HomeScreen
 from nanotui.ui.settings import UISettings, load_settings, save_settings, settings_path

@@ -7,7 +7,8 @@ import json
 
 from nanotui.commands.args import positive_int
 from nanotui.commands.format import table
-from nanotui.engine.store import RunStore, RunSummary
+from nanotui.engine.history.store import RunStore
+from nanotui.engine.history.reader import RunSummary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -27,8 +27,8 @@ def per_mtok(value: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nanotui.engine.models import load_roster
-    from nanotui.engine.readiness import check_all_sync
+    from nanotui.engine.roster.roster_file import load_roster
+    from nanotui.providers.readiness import check_all_sync
 
     roster = load_roster()
     results = check_all_sync(list(roster.entries.values()))
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _price_source() -> str:
-    from nanotui.engine.pricing import price_source
+    from nanotui.engine.roster.pricing import price_source
 
     try:
         return price_source()

@@ -3,13 +3,14 @@ otherwise (CI logs)."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from typing import TextIO
 
-from nanotui.commands.format import usd
+from nanotui.engine.numbers import usd
 from nanotui.engine.events import AgentFinished, AgentStarted, Event, RetryScheduled, ToolCallFinished
-from nanotui.engine.live import LiveAgent, LiveBoard
+from nanotui.engine.run.live import LiveAgent, LiveBoard
 
 
 def describe(a: LiveAgent) -> str:
@@ -57,15 +58,11 @@ class Progress:
         self.stream.flush()
         self._drawn = len(lines)
 
-    def tick_forever_task(self):  # a coroutine that keeps elapsed times moving on a terminal
-        import asyncio
-
-        async def tick() -> None:
-            while True:
-                await asyncio.sleep(self.interval_s)
-                self.redraw()
-
-        return tick()
+    async def tick_forever(self) -> None:
+        """Keeps elapsed times moving on a terminal."""
+        while True:
+            await asyncio.sleep(self.interval_s)
+            self.redraw()
 
     def close(self) -> None:
         if self.tty:

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from nanotui.engine.files import check_output_path, write_text_atomic
-from nanotui.engine.report import FORMATS, report_for_run
-from nanotui.engine.store import RunStore
+from nanotui.engine.report.data import FORMATS, report_for_run
+from nanotui.engine.history.store import RunStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -35,11 +35,16 @@ def run(args: argparse.Namespace) -> int:
     with RunStore() as store:
         run_id = store.resolve_run_id(args.run_id)
         if args.judge is not None:
-            from nanotui.engine.judge import choose_judge, judge_stored_run
+            from nanotui.engine.run.service import judge_run
+            from nanotui.engine.verdict.judge import choose_judge
+            from nanotui.providers.registry import SdkProviders
 
             choice = choose_judge(args.judge)
+            assert choice.model is not None  # an explicit --judge either resolves or raises
             print(f"nanotui: judging run {run_id} with {choice.spec}", file=sys.stderr)
-            verdict = asyncio.run(judge_stored_run(store, run_id, choice.model))
+            stored = store.load_run(run_id)
+            rubric = stored.extra.get("plan", {}).get("rubric")
+            verdict = asyncio.run(judge_run(stored, rubric, choice.model, providers=SdkProviders(), history=store))
             print(f"nanotui: judge {verdict.status}" + (f": {verdict.error}" if verdict.error else ""), file=sys.stderr)
         text = report_for_run(store, run_id, fmt)
     if args.output is None:

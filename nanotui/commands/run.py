@@ -9,18 +9,23 @@ import sys
 from pathlib import Path
 
 from nanotui.commands.args import key_value, positive_float, positive_int
-from nanotui.commands.format import secs, table, usd
+from nanotui.commands.format import table
+from nanotui.engine.numbers import secs
 from nanotui.commands.progress import Progress
 from nanotui.engine.files import check_output_path, write_text_atomic
-from nanotui.engine.grading import AgentGrades, grade_run, grading_note
-from nanotui.engine.judge import Judge, JudgeChoice, Verdict, choose_judge
-from nanotui.engine.live import LiveBoard
-from nanotui.engine.orchestrator import Orchestrator, RunInterrupted, new_run_id
-from nanotui.engine.plan import RunPlan, plan_run
+from nanotui.engine.history.codec import scrub
+from nanotui.engine.history.store import RunStore
+from nanotui.engine.numbers import usd
+from nanotui.engine.report.data import report_for_run
 from nanotui.engine.results import RunResult
-from nanotui.engine.sinks import fan_out
-from nanotui.engine.store import RunStore, scrub
-from nanotui.engine.trials import expand_trials
+from nanotui.engine.run.live import LiveBoard
+from nanotui.engine.run.orchestrator import RunInterrupted
+from nanotui.engine.run.plan import RunPlan, plan_run
+from nanotui.engine.run.service import RecordedRun
+from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
+from nanotui.engine.verdict.judge import JudgeChoice, Verdict, choose_judge
+from nanotui.engine.verdict.trials import expand_trials
+from nanotui.providers.registry import SdkProviders
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -56,25 +61,8 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
         timeout_s=args.timeout,
         max_tokens=args.max_tokens,
         max_cost_usd=args.max_cost,
+        providers=SdkProviders(),
     )
-
-
-async def execute(plan: RunPlan, sink, *, tick=None, run_id: str | None = None) -> RunResult:
-    orch = Orchestrator(
-        plan.agent_task,
-        plan.specs,
-        task_ref=plan.task_ref,
-        limits=plan.limits,
-        sink=sink,
-        after_agent=plan.after_agent,
-        run_id=run_id,
-    )
-    ticker = asyncio.create_task(tick) if tick is not None else None
-    try:
-        return await orch.run()
-    finally:
-        if ticker is not None:
-            ticker.cancel()
 
 
 def final_table(run: RunResult, grades: list[AgentGrades] | None = None) -> str:
@@ -119,19 +107,6 @@ def write_json(run: RunResult, path: Path, grades: list[AgentGrades] | None = No
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def run_judge(choice: JudgeChoice, result: RunResult, plan: RunPlan, store: RunStore) -> Verdict | None:
-    """One judge call after the run; the verdict is stored, its cost kept apart."""
-    if choice.model is None:
-        return None
-    print(f"nanotui: judging {len(result.agents)} candidate(s) with {choice.spec}", file=sys.stderr)
-    verdict = asyncio.run(Judge(choice.model).grade(result, plan.rubric))
-    store.add_verdict(result.run_id, verdict)
-    detail = f": {verdict.error}" if verdict.error else ""
-    print(f"nanotui: judge {verdict.status}, {usd(verdict.cost_usd)} (not in the models' costs){detail}",
-          file=sys.stderr)
-    return verdict
-
-
 def run(args: argparse.Namespace) -> int:
     for path, flag in ((args.json, "--json"), (args.report, "--report")):
         if path is not None:
@@ -145,37 +120,39 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JudgeChoice, store: RunStore, models: int) -> int:
-    run_id = new_run_id()
-    store.begin_run(run_id, plan, trials=args.trials, judge=judge.spec)
     board = LiveBoard()
     for i, spec in enumerate(plan.specs):
         board.add(f"a{i + 1}", spec.spec, spec.display_name)
     progress = Progress(board)
+    recorded = RecordedRun(plan, providers=SdkProviders(), history=store, judge=judge.model, trials=args.trials,
+                           sink=progress)
+    run_id = recorded.run_id
     title = plan.task_ref.id or "ad-hoc prompt"
     times = f" x {args.trials} trials" if args.trials > 1 else ""
     print(f"nanotui: running {title} on {models} model(s){times} as run {run_id}", file=sys.stderr)
     interrupted = False
     try:
-        result = asyncio.run(execute(plan, fan_out(store.record, progress),
-                                     tick=progress.tick_forever_task() if progress.tty else None, run_id=run_id))
+        result = asyncio.run(_execute(recorded, progress))
     except RunInterrupted as exc:
         result, interrupted = exc.run, True
     except KeyboardInterrupt:
-        store.mark_interrupted(run_id)
         print(f"nanotui: interrupted before any agent finished (run {run_id})", file=sys.stderr)
         return 130
     progress.close()
-    result.extra["trials"] = args.trials
-    store.finish_run(result)  # marks it interrupted when it was
     verdict = None
     if interrupted:
         print("nanotui: run interrupted: finished agents are kept in history; no judge", file=sys.stderr)
-    elif result.agents:
+    elif result.agents and judge.model is not None:
+        print(f"nanotui: judging {len(result.agents)} candidate(s) with {judge.spec}", file=sys.stderr)
         try:
-            verdict = run_judge(judge, result, plan, store)
+            verdict = asyncio.run(recorded.judge())
         except KeyboardInterrupt:
             print("nanotui: judge interrupted; grades from checks only", file=sys.stderr)
             interrupted = True
+        if verdict is not None:
+            detail = f": {verdict.error}" if verdict.error else ""
+            print(f"nanotui: judge {verdict.status}, {usd(verdict.cost_usd)} (not in the models' costs){detail}",
+                  file=sys.stderr)
     if judge.note and not interrupted:
         print(f"nanotui: {judge.note}", file=sys.stderr)
     grades = grade_run(result, verdict)
@@ -184,12 +161,19 @@ def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JudgeChoice, s
         write_json(result, args.json, grades, verdict)
         print(f"nanotui: wrote {args.json}", file=sys.stderr)
     if args.report is not None:
-        from nanotui.engine.report import report_for_run
-
         fmt = "json" if args.report.suffix.lower() == ".json" else "md"
         write_text_atomic(args.report, report_for_run(store, run_id, fmt))
         print(f"nanotui: wrote {args.report}", file=sys.stderr)
-    if store.error:
-        print(f"nanotui: warning: {store.error}", file=sys.stderr)
+    if recorded.history_error:
+        print(f"nanotui: warning: history: {recorded.history_error}", file=sys.stderr)
     print(f"nanotui: run {run_id} saved (nanotui show {run_id})", file=sys.stderr)
     return 130 if interrupted else 0
+
+
+async def _execute(recorded: RecordedRun, progress: Progress) -> RunResult:
+    ticker = asyncio.create_task(progress.tick_forever()) if progress.tty else None
+    try:
+        return await recorded.execute()
+    finally:
+        if ticker is not None:
+            ticker.cancel()

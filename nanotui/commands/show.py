@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from nanotui.commands.format import secs, table, usd
-from nanotui.engine.grading import AgentGrades, grade_run, grading_note
+from nanotui.commands.format import table
+from nanotui.engine.numbers import secs, usd
+from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
 from nanotui.engine.results import AgentResult, RunResult
 from nanotui.engine.secrets import redact
-from nanotui.engine.store import RunStore
+from nanotui.engine.history.store import RunStore
 
 ANSWER_PREVIEW = 300
 

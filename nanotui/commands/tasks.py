@@ -8,8 +8,9 @@ from pathlib import Path
 
 from nanotui.commands.format import table
 from nanotui.commands.args import key_value
-from nanotui.engine.checks import CHECK_KINDS
-from nanotui.engine.tasks import Task, load_library, validate_paths
+from nanotui.engine.tasks.checks.kinds import CHECK_KINDS
+from nanotui.engine.tasks.model import Task
+from nanotui.engine.tasks.library import load_library, validate_paths
 
 COMMAND_MARK = "*"
 
@@ -89,17 +90,17 @@ def show_task(task_id: str, overrides: dict[str, str]) -> int:
 
 
 def validate(paths: list[Path], reference: bool) -> int:
-    from nanotui.engine.task_format import display
-    from nanotui.engine.tasks import library_folders
+    from nanotui.engine.tasks.format import display
+    from nanotui.engine.tasks.library import library_folders
 
     if not paths:
         paths = [folder for _, folder in library_folders() if folder.is_dir()]
     problems = validate_paths(paths)
     checked = 0
     if reference and not problems:
-        from nanotui.engine.task_format import parse_task_file
-        from nanotui.engine.task_reference import reference_problems
-        from nanotui.engine.tasks import task_files
+        from nanotui.engine.tasks.format import parse_task_file
+        from nanotui.engine.tasks.reference import reference_problems
+        from nanotui.engine.tasks.library import task_files
 
         for path in paths:
             for file in task_files(path):

@@ -6,6 +6,7 @@ Every event carries the ``agent_id`` it belongs to and serialises with :meth:`to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -98,3 +99,16 @@ Event = (
     | RetryScheduled
     | AgentFinished
 )
+
+Sink = Callable[[Event], None]
+
+
+def fan_out(*sinks: Sink | None) -> Sink:
+    """One sink that hands every event to each of ``sinks`` in order (``None`` skipped)."""
+    chain = tuple(s for s in sinks if s is not None)
+
+    def sink(event: Event) -> None:
+        for s in chain:
+            s(event)
+
+    return sink

@@ -15,17 +15,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from nanotui.engine.errors import ConfigError, ProviderError
-from nanotui.engine.models import ModelSpec
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.secrets import redact
-from nanotui.engine.stream import (
+from nanotui.engine.agent.stream import (
     StreamEvent,
     StreamReasoning,
     StreamText,
     StreamToolCallDelta,
     StreamTurnEnd,
 )
-from nanotui.engine.tools import ToolDef
-from nanotui.engine.transcript import (
+from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.transcript import (
     AssistantMessage,
     Message,
     ToolCall,
@@ -34,7 +34,8 @@ from nanotui.engine.transcript import (
     parse_arguments,
 )
 from nanotui.engine.usage import Usage
-from nanotui.providers.base import Provider, api_key_for, request_timeout
+from nanotui.engine.agent.provider import Provider
+from nanotui.providers.base import api_key_for, request_timeout
 from nanotui.providers.sdk_errors import http_module, map_sdk_error
 
 DEFAULT_MAX_TOKENS = 8192

@@ -16,18 +16,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from nanotui.engine.errors import ConfigError, ProviderError
-from nanotui.engine.models import ModelSpec
-from nanotui.engine.retry import parse_retry_after
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.agent.retry import parse_retry_after
 from nanotui.engine.secrets import redact
-from nanotui.engine.stream import (
+from nanotui.engine.agent.stream import (
     StreamEvent,
     StreamReasoning,
     StreamText,
     StreamToolCallDelta,
     StreamTurnEnd,
 )
-from nanotui.engine.tools import ToolDef
-from nanotui.engine.transcript import (
+from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.transcript import (
     AssistantMessage,
     Message,
     ToolCall,
@@ -36,7 +36,8 @@ from nanotui.engine.transcript import (
     parse_arguments,
 )
 from nanotui.engine.usage import Usage
-from nanotui.providers.base import Provider, http_error
+from nanotui.engine.agent.provider import Provider
+from nanotui.providers.base import http_error
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_NUM_CTX = 32768  # enough for the whole task ladder; Ollama's own default truncates it

@@ -8,16 +8,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from nanotui.engine.errors import ProviderError
-from nanotui.engine.models import ModelSpec
-from nanotui.engine.stream import (
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.agent.stream import (
     StreamEvent,
     StreamReasoning,
     StreamText,
     StreamToolCallDelta,
     StreamTurnEnd,
 )
-from nanotui.engine.tools import ToolDef
-from nanotui.engine.transcript import (
+from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.transcript import (
     AssistantMessage,
     Message,
     ToolCall,
@@ -26,7 +26,7 @@ from nanotui.engine.transcript import (
     parse_arguments,
 )
 from nanotui.engine.usage import Usage
-from nanotui.providers.base import Provider
+from nanotui.engine.agent.provider import Provider
 from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions
 
 FINISH = {"stop": "end", "tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 
 from nanotui.engine.errors import ProviderError
-from nanotui.engine.models import ModelSpec
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.providers.base import api_key_for, request_timeout
 from nanotui.providers.sdk_errors import http_module, map_sdk_error
 

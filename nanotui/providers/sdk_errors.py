@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from nanotui.engine.errors import ProviderError
-from nanotui.engine.models import ModelSpec
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.secrets import redact
 from nanotui.providers.base import http_error, request_timeout
 

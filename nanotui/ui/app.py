@@ -18,10 +18,10 @@ from nanotui.ui.commands import NanotuiCommands
 from nanotui.ui.settings import load_settings, save_settings
 
 if TYPE_CHECKING:
-    from nanotui.engine.models import Roster
-    from nanotui.engine.plan import RunPlan
+    from nanotui.engine.roster.roster_file import Roster
+    from nanotui.engine.run.plan import RunPlan
     from nanotui.engine.results import RunResult
-    from nanotui.engine.tasks import TaskLibrary
+    from nanotui.engine.tasks.library import TaskLibrary
 
 DEFAULT_THEME = "nanotui-dark"  # shipped in themes/; Textual's own default if it is missing
 
@@ -88,8 +88,8 @@ class NanotuiApp(App[None]):
     # -- screens -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        from nanotui.engine.models import load_roster
-        from nanotui.engine.tasks import load_library
+        from nanotui.engine.roster.roster_file import load_roster
+        from nanotui.engine.tasks.library import load_library
         from nanotui.ui.screens.home import HomeScreen
 
         for problem in self._startup_problems:
@@ -107,7 +107,7 @@ class NanotuiApp(App[None]):
         ``None`` when it cannot be opened: runs still work, they are just not kept."""
         if self._store is None and self._store_error is None:
             from nanotui.engine.errors import NanotuiError
-            from nanotui.engine.store import RunStore
+            from nanotui.engine.history.store import RunStore
 
             try:
                 self._store = RunStore()
@@ -206,8 +206,8 @@ class NanotuiApp(App[None]):
 def run_app() -> int:
     """Entry point for `nanotui` with no subcommand. A broken roster or settings folder is a
     one-line ConfigError from here (the CLI prints it), before the screen is taken over."""
-    from nanotui.engine.models import load_roster
-    from nanotui.engine.tasks import load_library
+    from nanotui.engine.roster.roster_file import load_roster
+    from nanotui.engine.tasks.library import load_library
 
     app = NanotuiApp(roster=load_roster(), library=load_library())
     app.run()

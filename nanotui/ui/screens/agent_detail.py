@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from nanotui.commands.format import secs, usd
+from nanotui.engine.numbers import secs, usd
 from nanotui.engine.results import AgentResult
 from nanotui.ui.widgets.theme_colors import theme_color
 

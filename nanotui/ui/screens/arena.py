@@ -1,21 +1,21 @@
 """The arena: one live pane per model while the run goes on.
 
-The run is an async Textual worker on the app's event loop, so the engine's sink is called on
-the UI thread and touches no widget: it folds each event into the :class:`LiveBoard`, queues
-it on its pane and records it in the store. One timer (10 Hz) folds the queues into the panes'
-transcripts and redraws the counters, so the UI's work does not grow with the token rate.
-Anything slow happens off the UI thread: SDK imports, the tokenizer, the checks.
-
-The run and its recording are in :mod:`arena_run`, the keys in :mod:`arena_keys`; this
-module holds the screen itself: its layout, panes and live counters.
+The run is the engine's :class:`~nanotui.engine.run.service.RecordedRun` (the same sequence
+as ``nanotui run``) in an async Textual worker on the app's event loop, so the engine's sink
+is called on the UI thread and touches no widget: it folds each event into the
+:class:`LiveBoard` and queues it on its pane (the service records it in the history). One
+timer (10 Hz) folds the queues into the panes' transcripts and redraws the counters, so the
+UI's work does not grow with the token rate. Anything slow happens off the UI thread: SDK
+imports, the tokenizer, the checks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -24,14 +24,17 @@ from textual.containers import Grid
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
-from nanotui.engine.live import LiveBoard
-from nanotui.engine.orchestrator import Orchestrator, new_run_id
-from nanotui.engine.plan import RunPlan
+from nanotui.engine.agent.provider import ProviderRegistry
+from nanotui.engine.agent.retry import RetryPolicy
+from nanotui.engine.events import Event
 from nanotui.engine.results import RunResult
-from nanotui.engine.retry import RetryPolicy
-from nanotui.ui.screens.arena_keys import ArenaKeys
-from nanotui.ui.screens.arena_run import ArenaRun
+from nanotui.engine.run.live import LiveBoard
+from nanotui.engine.run.orchestrator import RunInterrupted
+from nanotui.engine.run.plan import RunPlan
+from nanotui.engine.run.service import RecordedRun, RunHistory
+from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
 from nanotui.ui.widgets.arena_lines import KeyHints, StatusLine
 
@@ -61,7 +64,7 @@ def grid_shape(count: int, width: int, height: int) -> tuple[int, int]:
     return -neg_cols, rows
 
 
-class ArenaScreen(ArenaKeys, ArenaRun, Screen[None]):
+class ArenaScreen(Screen[None]):
     """Runs ``plan`` and shows it live. Posts :class:`RunFinished` when the run is over and
     :class:`ShowResults` when the user asks for the results."""
 
@@ -129,7 +132,8 @@ class ArenaScreen(ArenaKeys, ArenaRun, Screen[None]):
         self,
         plan: RunPlan,
         *,
-        store: Any = None,
+        store: RunHistory | None = None,
+        providers: ProviderRegistry | None = None,
         on_done: Callable[[RunResult], None] | None = None,
         clock: Clock = time.monotonic,
         retry_policy: RetryPolicy | None = None,
@@ -138,23 +142,25 @@ class ArenaScreen(ArenaKeys, ArenaRun, Screen[None]):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        if providers is None:
+            from nanotui.providers.registry import SdkProviders
+
+            providers = SdkProviders()
         self.plan = plan
-        self.store = store
         self.on_done = on_done
         self.clock = clock
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.run_id = new_run_id()
+        self.recorded = RecordedRun(plan, providers=providers, history=store, sink=self._on_event,
+                                    retry_policy=retry_policy)
+        self.run_id = self.recorded.run_id
         self.board = LiveBoard()
-        self.agent_ids = [f"a{i + 1}" for i in range(len(plan.specs))]
+        self.agent_ids = self.recorded.agent_ids
         for agent_id, spec in zip(self.agent_ids, plan.specs):
             self.board.add(agent_id, spec.spec, spec.display_name)
         self.result: RunResult | None = None
-        self.orchestrator: Orchestrator | None = None
         self._panes: dict[str, AgentPane] = {}
-        self._cancel_requested = False
         self._started_at: float | None = None
         self._finished_at: float | None = None
-        self._store_failed = False
+        self._history_reported = False
         self._columns = 1
 
     # -- layout -----------------------------------------------------------------------------
@@ -209,8 +215,8 @@ class ArenaScreen(ArenaKeys, ArenaRun, Screen[None]):
     @work(thread=True, exclusive=True, group="arena-estimates", exit_on_error=False)
     def _load_estimates(self) -> None:
         """Tokenizer and prices, loaded off the UI thread (the tokenizer takes ~0.5 s)."""
-        from nanotui.engine.pricing import known_price
-        from nanotui.engine.tokens import TokenizerUnavailable, encoding_name_for, first_turn_tokens, load_encoding
+        from nanotui.engine.roster.pricing import known_price
+        from nanotui.engine.roster.tokens import TokenizerUnavailable, encoding_name_for, first_turn_tokens, load_encoding
 
         prompt = self.plan.agent_task.prompt
         loaded: dict[str, tuple[object, int]] = {}
@@ -273,3 +279,183 @@ class ArenaScreen(ArenaKeys, ArenaRun, Screen[None]):
         else:
             tail = f"{elapsed:.1f}s"
         self.query_one("#arena-status", StatusLine).show(f"[b]{escape(title)}[/b]  {counts}  {tail}")
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        """The engine's sink: runs per token on the UI thread, so it only queues."""
+        self.board.apply(event)
+        pane = self._panes.get(event.agent_id)
+        if pane is not None:
+            pane.take(event)
+
+    @work(exclusive=True, group="arena-run", exit_on_error=False)
+    async def _run(self) -> None:
+        # What is alive now (Textual, the SDKs, price data, earlier screens) outlives the run:
+        # keep it out of the collector's full scans for the run's duration; each scan stalled
+        # the UI 100-200 ms while sixteen agents streamed. Collect first so that earlier
+        # garbage is not frozen; unfreeze when the run is over so nothing is kept for good.
+        gc.collect()
+        gc.freeze()
+        try:
+            run = await self.recorded.execute()
+        except RunInterrupted:  # the screen went away mid-run: what finished is saved
+            raise asyncio.CancelledError from None
+        finally:
+            gc.unfreeze()
+        self._finish(run)
+
+    def _finish(self, run: RunResult) -> None:
+        self.flush_all()
+        self.result = run
+        self._finished_at = self.clock()
+        self._report_history()
+        self._refresh_status()
+        self._refresh_keys()
+        self.post_message(self.RunFinished(run))
+        if self.on_done is not None:
+            self.on_done(run)
+        if run.interrupted:
+            self.notify("Run cancelled: press r for what finished.", title="nanotui", timeout=6)
+        else:
+            self.notify("Run finished: press r for the results.", title="nanotui", timeout=6)
+
+    def _report_history(self) -> None:
+        problem = self.recorded.history_error
+        if problem and not self._history_reported:
+            self._history_reported = True
+            self.notify(f"History: {problem}. The results are on screen but not all of the run was saved.",
+                        severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker is reported (the estimates are optional)."""
+        if event.state != WorkerState.ERROR or event.worker.group != "arena-run":
+            return
+        error = event.worker.error
+        self.notify(f"The run stopped: {type(error).__name__}: {error}", severity="error", timeout=15)
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "results":
+            return self.done
+        if action == "cancel_agent":
+            return not self.done
+        if action == "unzoom":
+            return self.maximized is not None
+        if action == "cancel_run":
+            return not self.done and self.maximized is None
+        if action == "interrupt":
+            return not self.done
+        if action == "leave":
+            return self.done and self.maximized is None
+        return True
+
+    def watch_maximized(self) -> None:
+        self._refresh_keys()  # escape un-zooms while zoomed
+
+    def _refresh_keys(self) -> None:
+        """Show the keys that do something now, as the footer would."""
+        shown: list[str] = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if not binding.show or self.check_action(binding.action.split("(")[0], ()) is not True:
+                continue
+            key = {"enter": "⏎", "escape": "esc"}.get(binding.key, binding.key)
+            label = "Unzoom" if binding.action == "zoom" and self.maximized is not None else binding.description
+            shown.append(f"[b $footer-key-foreground]{escape(key)}[/] {escape(label)}")
+        shown.append("[b $footer-key-foreground]^p[/] palette")
+        self.query_one("#arena-keys", KeyHints).show("  ".join(shown))
+
+    def _focused_pane(self) -> AgentPane | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, AgentPane):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def action_move_focus(self, direction: str) -> None:
+        panes = self.panes
+        if not panes:
+            return
+        current = self._focused_pane()
+        if self.maximized is not None and current is not None:
+            # Zoomed in: the arrows scroll the pane instead.
+            if direction in ("up", "down"):
+                current.scroll(direction)
+                return
+        index = panes.index(current) if current in panes else 0
+        cols = self._columns
+        step = {"left": -1, "right": 1, "up": -cols, "down": cols}
+        if direction == "next":
+            target = (index + 1) % len(panes)
+        elif direction == "previous":
+            target = (index - 1) % len(panes)
+        else:
+            target = index + step[direction]
+            if direction in ("left", "right") and target // cols != index // cols:
+                return  # stay on the row
+            if not 0 <= target < len(panes):
+                return
+        if self.maximized is not None:
+            self.maximize(panes[target], container=False)
+        panes[target].focus()
+
+    def action_zoom(self) -> None:
+        pane = self._focused_pane()
+        if pane is None:
+            return
+        if self.maximized is pane:
+            self.minimize()
+        else:
+            self.maximize(pane, container=False)
+
+    def action_toggle_reasoning(self) -> None:
+        pane = self._focused_pane()
+        if pane is not None:
+            pane.toggle_reasoning()
+
+    def action_scroll_pane(self, where: str) -> None:
+        pane = self._focused_pane()
+        if pane is None:
+            return
+        pane.scroll(where)
+
+    def action_cancel_agent(self) -> None:
+        pane = self._focused_pane()
+        if pane is None:
+            return
+        if self.recorded.cancel(pane.agent_id):
+            self.notify(f"Cancelling {pane.live.display_name}…", timeout=3)
+        else:
+            self.notify(f"{pane.live.display_name} is not running.", severity="warning", timeout=3)
+
+    def action_unzoom(self) -> None:
+        self.minimize()
+
+    def action_interrupt(self) -> None:
+        self.action_cancel_run()
+
+    def action_cancel_run(self) -> None:
+        if self.done or isinstance(self.app.screen, ConfirmScreen):
+            return
+        working = sum(1 for a in self.board.agents.values() if not a.done)
+        question = (
+            f"Cancel the run? {working} agent(s) are still working. "
+            "What finished so far is kept and shown in the results."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes and not self.done:
+                self.recorded.cancel_all()
+
+        self.app.push_screen(ConfirmScreen(question, yes="Cancel run", no="Keep running"), answered)
+
+    def action_results(self) -> None:
+        if self.result is not None:
+            self.post_message(self.ShowResults(self.result))
+
+    def action_leave(self) -> None:
+        if self.app.screen is self and len(self.app.screen_stack) > 1:
+            self.app.pop_screen()

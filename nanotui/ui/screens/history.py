@@ -12,7 +12,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 if TYPE_CHECKING:
-    from nanotui.engine.store import RunStore, RunSummary
+    from nanotui.engine.history.store import RunStore
+    from nanotui.engine.history.reader import RunSummary
 
 MODELS_WIDTH = 44
 

@@ -24,8 +24,8 @@ from nanotui.ui.widgets.task_list import TaskPicker, TaskTable
 from nanotui.ui.widgets.task_preview import TaskPreview
 
 if TYPE_CHECKING:
-    from nanotui.engine.models import ModelSpec
-    from nanotui.engine.plan import RunPlan
+    from nanotui.engine.roster.spec import ModelSpec
+    from nanotui.engine.run.plan import RunPlan
     from nanotui.ui.app import NanotuiApp
 
 
@@ -183,7 +183,7 @@ class HomeScreen(Screen[None]):
         loop; messages are safe to post from a thread."""
         import importlib
 
-        from nanotui.engine.readiness import check_all
+        from nanotui.providers.readiness import check_all
 
         worker = get_current_worker()
         # Import what the probes use before they start: an import inside a probe blocks the
@@ -200,7 +200,7 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="cost", exit_on_error=False)
     def estimate_costs(self, task: Any) -> None:
-        from nanotui.engine.tokens import first_turn_min_cost
+        from nanotui.engine.roster.tokens import first_turn_min_cost
 
         worker = get_current_worker()
         prompt = task.render()
@@ -246,10 +246,11 @@ class HomeScreen(Screen[None]):
     def build_plan(self, task_id: str, names: list[str]) -> None:
         """plan_run reads task files and imports provider modules (and their SDKs)."""
         from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.plan import plan_run
+        from nanotui.engine.run.plan import plan_run
+        from nanotui.providers.registry import SdkProviders
 
         try:
-            plan = plan_run(models=names, task_id=task_id, check_keys=True)
+            plan = plan_run(models=names, task_id=task_id, providers=SdkProviders())
         except NanotuiError as exc:
             self.post_message(self.PlanFailed(str(exc)))
             return

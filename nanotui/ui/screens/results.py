@@ -21,18 +21,18 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from nanotui.commands.format import secs, usd
+from nanotui.engine.numbers import secs, usd
 from nanotui.engine.files import write_text_atomic
-from nanotui.engine.grading import AgentGrades, grade_run, grading_note
+from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
 from nanotui.engine.results import RunResult
 from nanotui.ui.screens.agent_detail import key_argument
 from nanotui.ui.widgets.results_table import ResultsTable
 from nanotui.ui.widgets.theme_colors import theme_color
 
 if TYPE_CHECKING:
-    from nanotui.engine.advisor import Advice
-    from nanotui.engine.judge import JudgeProgress, Verdict
-    from nanotui.engine.store import RunStore
+    from nanotui.engine.verdict.advisor import Advice
+    from nanotui.engine.verdict.judge import JudgeProgress, Verdict
+    from nanotui.engine.history.store import RunStore
 
 
 NOTE_CALLS = 8  # tool calls listed for the highlighted agent (enter shows all)
@@ -59,7 +59,7 @@ def default_report_path(run: RunResult) -> Path:
 def report_markdown(run: RunResult, store: RunStore | None, verdict: Verdict | None = None) -> str:
     """The markdown report: from the history when the run is stored there (same bytes as
     `nanotui report`), else from the run in memory and the verdict on screen."""
-    from nanotui.engine.report import build_report, render, report_for_run
+    from nanotui.engine.report.data import build_report, render, report_for_run
 
     if store is not None:
         return report_for_run(store, run.run_id, "md")
@@ -275,13 +275,13 @@ class ResultsScreen(Screen[None]):
     # -- judge ---------------------------------------------------------------------------
 
     def _judge_model(self) -> Any:
-        from nanotui.engine.judge import resolve_judge
+        from nanotui.engine.verdict.judge import resolve_judge
 
         return resolve_judge()
 
     def _judge_ready(self) -> bool:
         from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.judge import missing_key
+        from nanotui.engine.verdict.judge import missing_key
 
         try:
             return missing_key(self._judge_model()) is None
@@ -290,7 +290,7 @@ class ResultsScreen(Screen[None]):
 
     def _initial_judge_line(self) -> Text:
         from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.judge import missing_key
+        from nanotui.engine.verdict.judge import missing_key
 
         if self.verdict is not None:
             return self._verdict_text(self.verdict)
@@ -320,7 +320,7 @@ class ResultsScreen(Screen[None]):
 
     def action_judge(self) -> None:
         from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.judge import missing_key
+        from nanotui.engine.verdict.judge import missing_key
 
         if self._judging:
             self.notify("The judge is already at work.", severity="warning")
@@ -353,7 +353,7 @@ class ResultsScreen(Screen[None]):
                 return plan["rubric"]
         if self.run_result.task.id:
             from nanotui.engine.errors import NanotuiError
-            from nanotui.engine.tasks import load_library
+            from nanotui.engine.tasks.library import load_library
 
             try:
                 return load_library().get(self.run_result.task.id).rubric
@@ -363,7 +363,8 @@ class ResultsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="judge", exit_on_error=False)
     def run_judge(self, model: Any, rubric: str | None) -> None:
-        from nanotui.engine.judge import Judge
+        from nanotui.engine.run.service import judge_run
+        from nanotui.providers.registry import SdkProviders
 
         last: list[tuple[str, int]] = [("", -1000)]
 
@@ -374,7 +375,8 @@ class ResultsScreen(Screen[None]):
                 last[0] = (p.phase, p.output_chars)
                 self.post_message(self.JudgeProgressed(p))
 
-        verdict = asyncio.run(Judge(model).grade(self.run_result, rubric, progress))
+        # The verdict is saved by the message handler, on the UI thread (the store's owner).
+        verdict = asyncio.run(judge_run(self.run_result, rubric, model, providers=SdkProviders(), progress=progress))
         self.post_message(self.JudgeDone(verdict))
 
     def on_results_screen_judge_progressed(self, message: JudgeProgressed) -> None:
@@ -420,7 +422,8 @@ class ResultsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="advisor", exit_on_error=False)
     def compute_advice(self) -> None:
-        from nanotui.engine.advisor import advice_for_task, advise
+        from nanotui.engine.report.data import advice_for_task
+        from nanotui.engine.verdict.advisor import advise
 
         if self._is_stored():
             advice = advice_for_task(self.store, self.run_result.run_id)

@@ -13,8 +13,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from nanotui.commands.format import secs, usd
-from nanotui.engine.grading import POINTS, AgentGrades
+from nanotui.engine.numbers import secs, usd
+from nanotui.engine.verdict.grading import POINTS, AgentGrades
 from nanotui.engine.results import AgentResult
 from nanotui.ui.widgets.theme_colors import theme_color
 

@@ -1,0 +1,218 @@
+"""The agent loop: the same for every model. Stream a turn, run the tools it asked for,
+feed the results back, until the model answers without tools or a limit is reached."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nanotui.engine.errors import NanotuiError, ProviderError
+from nanotui.engine.events import (
+    AgentStarted,
+    Event,
+    ReasoningDelta,
+    Sink,
+    RetryScheduled,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+)
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.roster.pricing import cost_usd
+from nanotui.engine.agent.prompt import SYSTEM_PROMPT
+from nanotui.engine.agent.provider import Provider
+from nanotui.engine.results import AgentResult, ToolCallRecord
+from nanotui.engine.agent.retry import RetryPolicy
+from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
+from nanotui.engine.agent.tools import TOOL_DEFS, ToolBox
+from nanotui.engine.usage import Usage
+from nanotui.engine.agent.transcript import Message, ToolResultMessage, UserMessage
+
+EVENT_RESULT_CAP = 2000  # characters of a tool result kept in events (the model sees all)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_turns: int = 20
+    timeout_s: float = 600.0
+    max_tokens: int | None = None  # total input + output tokens
+    max_cost_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class AgentTask:
+    prompt: str
+    workspace: Path | None = None
+    read_only: bool = False
+
+
+class Agent:
+    def __init__(
+        self,
+        agent_id: str,
+        spec: ModelSpec,
+        provider: Provider,
+        task: AgentTask,
+        sandbox: Sandbox,
+        *,
+        limits: Limits = Limits(),
+        sink: Sink = lambda e: None,
+        retry_policy: RetryPolicy = RetryPolicy(),
+        system_prompt: str = SYSTEM_PROMPT,
+    ) -> None:
+        self.agent_id = agent_id
+        self.spec = spec
+        self.provider = provider
+        self.task = task
+        self.sandbox = sandbox
+        self.limits = limits
+        self.sink = sink
+        self.retry_policy = retry_policy
+        self.system_prompt = system_prompt
+        self.toolbox = ToolBox(sandbox, read_only=task.read_only)
+        self.result = AgentResult(
+            agent_id=agent_id,
+            model=spec.spec,
+            display_name=spec.display_name,
+            emulated_tools=bool(getattr(provider, "emulated_tools", False)),
+            # Zero usage costs $0 where the price is known, None (unknown) where it is not.
+            cost_usd=cost_usd(spec.provider, spec.model, Usage(), price_as=spec.price_as),
+        )
+        self._start = 0.0
+
+    def _emit(self, event: Event) -> None:
+        self.sink(event)
+
+    async def run(self) -> AgentResult:
+        r = self.result
+        self._start = time.monotonic()
+        self._emit(AgentStarted(self.agent_id, r.model, r.display_name, r.emulated_tools))
+        try:
+            async with asyncio.timeout(self.limits.timeout_s):
+                await self._loop()
+        except TimeoutError:
+            r.status, r.error = "timeout", f"timed out after {self.limits.timeout_s:g} s"
+        except asyncio.CancelledError:
+            r.status, r.error = "cancelled", "cancelled"
+        except ProviderError as exc:
+            r.status, r.error = "error", str(exc)
+        except NanotuiError as exc:
+            r.status, r.error = "error", str(exc)
+        except Exception as exc:  # an agent's crash never takes the run down
+            r.status, r.error = "error", f"internal error: {type(exc).__name__}: {exc}"
+        finally:
+            r.wall_s = time.monotonic() - self._start
+            r.files_changed = self.sandbox.files_changed()
+        return r
+
+    async def _loop(self) -> None:
+        r = self.result
+        messages: list[Message] = [UserMessage(self.task.prompt)]
+        tools = list(TOOL_DEFS)
+        while True:
+            if r.turns >= self.limits.max_turns:
+                r.status, r.error = "max_turns", f"stopped after {self.limits.max_turns} turns"
+                return
+            end = await self._turn_with_retries(messages, tools)
+            r.turns += 1
+            r.usage = r.usage + end.usage
+            r.cost_usd = cost_usd(self.spec.provider, self.spec.model, r.usage, price_as=self.spec.price_as)
+            r.stop_reason = end.stop_reason
+            for key, value in end.metrics.items():
+                # load time adds up over turns; rates keep the latest turn's figure
+                r.metrics[key] = r.metrics.get(key, 0.0) + value if key == "load_s" else value
+            messages.append(end.message)
+            if end.message.text.strip():
+                r.final_answer = end.message.text
+            self._emit(
+                TurnFinished(self.agent_id, r.turns, end.usage, r.usage, r.cost_usd, end.stop_reason)
+            )
+            if self.limits.max_tokens is not None and r.usage.total_tokens > self.limits.max_tokens:
+                r.status, r.error = "budget", f"token budget of {self.limits.max_tokens} exceeded"
+                return
+            if (
+                self.limits.max_cost_usd is not None
+                and r.cost_usd is not None
+                and r.cost_usd > self.limits.max_cost_usd
+            ):
+                r.status, r.error = "budget", f"cost budget of ${self.limits.max_cost_usd:g} exceeded"
+                return
+            if not end.message.tool_calls:
+                return
+            for call in end.message.tool_calls:
+                messages.append(self._run_tool(call))
+
+    def _run_tool(self, call) -> ToolResultMessage:  # call: ToolCall
+        args = call.arguments if call.arguments is not None else {}
+        self._emit(ToolCallStarted(self.agent_id, call.id, call.name, args, call.raw_arguments))
+        if call.arguments is None:
+            outcome_ok = False
+            content = (
+                f"Error: the arguments for {call.name} are not valid JSON: {call.raw_arguments[:200]!r}. "
+                "Call the tool again with a JSON object."
+            )
+        else:
+            outcome = self.toolbox.call(call.name, call.arguments)
+            outcome_ok, content = outcome.ok, outcome.content
+        self.result.tool_calls.append(
+            ToolCallRecord(call.id, call.name, args, outcome_ok, len(content), content[:200])
+        )
+        self._emit(
+            ToolCallFinished(
+                self.agent_id, call.id, call.name, outcome_ok, content[:EVENT_RESULT_CAP], len(content)
+            )
+        )
+        return ToolResultMessage(call.id, call.name, content, is_error=not outcome_ok)
+
+    async def _turn_with_retries(self, messages: list[Message], tools) -> StreamTurnEnd:
+        r = self.result
+        attempt = 1
+        while True:
+            yielded = False
+            try:
+                end: StreamTurnEnd | None = None
+                sink, agent_id = self.sink, self.agent_id
+                awaiting_first_token = r.ttft_s is None
+                # Hot path (one pass per token): dispatch on the exact type, no helper calls.
+                async for ev in self.provider.stream_turn(self.system_prompt, messages, tools):
+                    kind = type(ev)
+                    if kind is StreamText:
+                        yielded = True
+                        if awaiting_first_token:
+                            awaiting_first_token = False
+                            self._first_token()
+                        sink(TextDelta(agent_id, ev.text))
+                    elif kind is StreamToolCallDelta:
+                        yielded = True
+                        if awaiting_first_token:
+                            awaiting_first_token = False
+                            self._first_token()
+                    elif kind is StreamReasoning:
+                        yielded = True
+                        sink(ReasoningDelta(agent_id, ev.text))
+                    elif kind is StreamTurnEnd:
+                        end = ev
+                if end is None:
+                    raise ProviderError("the stream ended without a complete response", mid_stream=True)
+                return end
+            except ProviderError as exc:
+                if yielded:
+                    exc.mid_stream = True
+                wait = self.retry_policy.delay(attempt, exc, r.retry_wait_s)
+                if wait is None:
+                    raise
+                r.retries += 1
+                self._emit(RetryScheduled(self.agent_id, attempt, wait, str(exc)))
+                await asyncio.sleep(wait)
+                r.retry_wait_s += wait
+                attempt += 1
+
+    def _first_token(self) -> None:
+        if self.result.ttft_s is None:
+            self.result.ttft_s = time.monotonic() - self._start
+
+

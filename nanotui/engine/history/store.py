@@ -1,0 +1,321 @@
+"""Run history: SQLite in WAL mode at ``data_dir()/history.sqlite3``.
+
+Tables: ``runs``, ``agents``, ``events`` (every event, enough to replay a pane), ``checks``
+and ``verdicts``. Each agent's result is committed the moment it finishes, so a run cut
+short by ctrl+c or a crash keeps what finished. Events are buffered and committed every
+:data:`FLUSH_INTERVAL_S` (and whenever an agent finishes) so sixteen streaming agents do
+not write per token; consecutive text deltas of one agent are merged while buffered, which
+replays to the same text. A run that was never finished by a live process (SIGKILL, power
+cut) is marked ``interrupted`` the next time the history is opened. Every string written
+goes through :func:`nanotui.engine.secrets.redact`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nanotui.engine.clock import now_iso
+from nanotui.engine.errors import ConfigError
+from nanotui.engine.events import AgentFinished, Event, ReasoningDelta, TextDelta
+from nanotui.engine.results import AgentResult, RunResult, TaskRef
+from nanotui.engine.secrets import redact
+from nanotui.engine.history import reader
+from nanotui.engine.history.codec import dumps, event_data, task_key
+from nanotui.engine.history.reader import RunSummary
+from nanotui.engine.history.schema import Transaction, setup_connection
+from nanotui.engine.history.versions import component_versions
+from nanotui.engine.roster.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from nanotui.engine.verdict.judge import Verdict
+
+HISTORY_FILE = "history.sqlite3"
+FLUSH_INTERVAL_S = 0.2
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # no signal-0 probe on Windows; never declare a live run dead
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+class RunStore:
+    """The history database. Usable from several threads; one recording run at a time."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        if path is None:
+            from nanotui.engine.paths import data_dir
+
+            path = data_dir() / HISTORY_FILE
+        self.path = Path(path)
+        self.error: str | None = None  # the first write failure while recording
+        self._lock = threading.RLock()
+        self._active: str | None = None
+        self._seq = 0
+        self._buffer: list[dict[str, Any]] = []
+        self._last_of_agent: dict[str, int] = {}  # agent_id -> index in _buffer
+        self._last_flush = time.monotonic()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"history folder {self.path.parent}: cannot create it ({exc.strerror})") from None
+        try:
+            self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"history {self.path}: not a usable nanotui history database ({exc}); move it aside to start afresh"
+            ) from None
+        self._mark_dead_runs()
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        setup_connection(self._db, self.path)
+
+    def _mark_dead_runs(self) -> None:
+        host = socket.gethostname()
+        with self._lock:
+            rows = self._db.execute("SELECT run_id, pid, host FROM runs WHERE status = 'running'").fetchall()
+            dead = [r for r, pid, h in rows if h == host and (pid is None or not _pid_alive(pid))]
+            if dead:
+                with self._tx():
+                    self._db.executemany("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [(r,) for r in dead])
+
+    def _tx(self):
+        return Transaction(self._db)
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._flush()
+            finally:
+                self._db.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- recording -------------------------------------------------------------------------
+
+    def begin_run(
+        self,
+        run_id: str,
+        task: TaskRef,
+        specs: Sequence[ModelSpec],
+        plan: dict[str, Any],
+        *,
+        agent_ids: list[str] | None = None,
+        started_at: str | None = None,
+    ) -> None:
+        """Record a run about to start and make it the one :meth:`record` writes to.
+        ``specs`` is the full list of agents (each model repeated for trials); ``plan`` is
+        what the report's method section shows (limits, prompt, rubric, trials, judge)."""
+        ids = agent_ids or [f"a{i + 1}" for i in range(len(specs))]
+        plan_data = dict(plan)
+        seen: dict[str, int] = {}
+        agent_rows = []
+        for i, (agent_id, spec) in enumerate(zip(ids, specs)):
+            seen[spec.spec] = seen.get(spec.spec, 0) + 1
+            agent_rows.append((run_id, agent_id, i, spec.spec, redact(spec.display_name), seen[spec.spec]))
+        with self._lock:
+            self._flush()
+            with self._tx():
+                self._db.execute(
+                    "INSERT INTO runs (run_id, task_key, task_id, task_title, prompt, started_at, status, pid, host,"
+                    " models, plan, versions) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                    (
+                        run_id, task_key(task), task.id, task.title, redact(task.prompt),
+                        started_at or now_iso(), os.getpid(), socket.gethostname(),
+                        dumps([s.spec for s in specs]), dumps(plan_data), dumps(component_versions()),
+                    ),
+                )
+                self._db.executemany(
+                    "INSERT INTO agents (run_id, agent_id, idx, model, display_name, trial, status)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'queued')",
+                    agent_rows,
+                )
+            self._active = run_id
+            self._seq = 0
+            self._last_flush = time.monotonic()
+
+    def record(self, event: Event) -> None:
+        """Sink for the orchestrator's event stream. Never raises: a history write failure
+        must not stop the agents (the failure is kept in :attr:`error`)."""
+        try:
+            with self._lock:
+                if self._active is None:
+                    return
+                if isinstance(event, AgentFinished):
+                    self._buffer_event(event)
+                    if event.result is not None:
+                        self._finish_agent(self._active, event.result)
+                    else:
+                        self._flush()
+                    return
+                self._buffer_event(event)
+                if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
+                    self._flush()
+        except (sqlite3.Error, OSError) as exc:
+            self._fail(exc)
+
+    __call__ = record
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = f"history {self.path}: write failed ({exc})"
+
+    def _buffer_event(self, event: Event) -> None:
+        if isinstance(event, TextDelta | ReasoningDelta):
+            i = self._last_of_agent.get(event.agent_id)
+            if i is not None and self._buffer[i]["kind"] == event.kind:
+                self._buffer[i]["text"] += event.text
+                return
+        self._last_of_agent[event.agent_id] = len(self._buffer)
+        self._buffer.append(event_data(event))
+
+    def _flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self._buffer or self._active is None:
+            self._buffer.clear()
+            self._last_of_agent.clear()
+            return
+        rows = []
+        for data in self._buffer:
+            self._seq += 1
+            rows.append((self._active, self._seq, data["agent_id"], data["kind"], dumps(data)))
+        self._buffer.clear()
+        self._last_of_agent.clear()
+        with self._tx():
+            self._db.executemany("INSERT INTO events (run_id, seq, agent_id, kind, data) VALUES (?, ?, ?, ?, ?)", rows)
+
+    def flush(self) -> None:
+        with self._lock:
+            try:
+                self._flush()
+            except (sqlite3.Error, OSError) as exc:
+                self._fail(exc)
+
+    def finish_agent(self, result: AgentResult, run_id: str | None = None) -> None:
+        """Commit one agent's result and checks (with the events buffered so far)."""
+        with self._lock:
+            run_id = run_id or self._active
+            if run_id is None:
+                raise ValueError("finish_agent: no run is being recorded")
+            self._finish_agent(run_id, result)
+
+    def _finish_agent(self, run_id: str, result: AgentResult) -> None:
+        data = result.to_dict()
+        data.pop("checks", None)
+        if run_id == self._active:
+            self._flush()
+        with self._tx():
+            self._db.execute(
+                "UPDATE agents SET status = ?, result = ?, finished_at = ? WHERE run_id = ? AND agent_id = ?",
+                (result.status, dumps(data), now_iso(), run_id, result.agent_id),
+            )
+            self._db.execute("DELETE FROM checks WHERE run_id = ? AND agent_id = ?", (run_id, result.agent_id))
+            self._db.executemany(
+                "INSERT INTO checks (run_id, agent_id, idx, name, passed, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, result.agent_id, i, redact(c.name), int(c.passed), redact(c.detail))
+                 for i, c in enumerate(result.checks)],
+            )
+
+    def finish_run(self, run: RunResult) -> None:
+        """The run ended (``run.interrupted`` says how): commit any agent not yet committed."""
+        self._end(run.run_id, run, "interrupted" if run.interrupted else "finished")
+
+    def mark_interrupted(self, run_id: str | None = None, run: RunResult | None = None) -> None:
+        """ctrl+c: keep what finished (and anything in ``run``), mark the run interrupted."""
+        run_id = run_id or (run.run_id if run is not None else self._active)
+        if run_id is None:
+            return
+        self._end(run_id, run, "interrupted")
+
+    def _end(self, run_id: str, run: RunResult | None, status: str) -> None:
+        with self._lock:
+            if run_id == self._active:
+                self._flush()
+            if run is not None:
+                pending = {
+                    r[0] for r in self._db.execute(
+                        "SELECT agent_id FROM agents WHERE run_id = ? AND result IS NULL", (run_id,)
+                    )
+                }
+                for agent in run.agents:
+                    if agent.agent_id in pending:
+                        self._finish_agent(run_id, agent)
+            finished_at = (run.finished_at if run is not None else None) or now_iso()
+            with self._tx():
+                self._db.execute(
+                    "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?", (status, finished_at, run_id)
+                )
+            if run_id == self._active:
+                self._active = None
+
+    def add_verdict(self, run_id: str, verdict: Verdict) -> int:
+        with self._lock, self._tx():
+            row = self._db.execute(
+                "SELECT COALESCE(MAX(verdict_no), 0) + 1 FROM verdicts WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            number = int(row[0])
+            self._db.execute(
+                "INSERT INTO verdicts (run_id, verdict_no, judge, status, cost_usd, created_at, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, number, verdict.judge, verdict.status, verdict.cost_usd, verdict.created_at,
+                 dumps(verdict.to_dict())),
+            )
+        return number
+
+    # -- reading (nanotui.engine.history.reader, under the lock) ----------------------------
+
+    def resolve_run_id(self, text: str) -> str:
+        """A full run id from a unique prefix (or ``latest``)."""
+        with self._lock:
+            return reader.resolve_run_id(self._db, text)
+
+    def list_runs(self, task: str | None = None, limit: int | None = None) -> list[RunSummary]:
+        """Newest first. ``task`` filters by task id."""
+        with self._lock:
+            return reader.list_runs(self._db, task, limit)
+
+    def run_ids_for_task(self, key: str, *, up_to: str | None = None) -> list[str]:
+        with self._lock:
+            return reader.run_ids_for_task(self._db, key, up_to=up_to)
+
+    def load_run(self, run_id: str) -> RunResult:
+        with self._lock:
+            return reader.load_run(self._db, run_id)
+
+    def verdicts(self, run_id: str) -> list[Verdict]:
+        with self._lock:
+            return reader.verdicts(self._db, run_id)
+
+    def latest_verdict(self, run_id: str) -> Verdict | None:
+        with self._lock:
+            return reader.latest_verdict(self._db, run_id)
+
+    def events(self, run_id: str, agent_id: str | None = None) -> list[Event]:
+        with self._lock:
+            return reader.events(self._db, run_id, agent_id)
+
+    def integrity_check(self) -> str:
+        with self._lock:
+            return reader.integrity_check(self._db)

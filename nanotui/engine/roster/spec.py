@@ -1,0 +1,75 @@
+"""Model specs: ``provider:model`` and everything needed to reach and price one model (DESIGN §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nanotui.engine.errors import ConfigError
+
+# provider -> wire protocol module (nanotui.providers.<protocol>)
+PROVIDERS: dict[str, str] = {
+    "openai": "openai_responses",
+    "openai-compat": "openai_chat",
+    "anthropic": "anthropic_messages",
+    "ollama": "ollama_chat",
+    "local": "local.llama",
+}
+# The SDKs' own environment variables (DESIGN §3).
+KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+OPTION_KEYS = frozenset(
+    {
+        "reasoning_effort",
+        "think",
+        "num_ctx",
+        "max_tokens",
+        "thinking_budget",
+        "temperature",
+        "emulate_tools",
+        "threads",
+        "timeout",
+    }
+)
+ENTRY_KEYS = OPTION_KEYS | {"spec", "provider", "model", "display_name", "base_url", "api_key_env", "price_as"}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model to run, fully resolved: where it is, how to reach it, and its options."""
+
+    name: str  # the roster name or the spec text the user gave
+    provider: str
+    model: str
+    display_name: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    price_as: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+    @property
+    def protocol(self) -> str:
+        return PROVIDERS[self.provider]
+
+    @property
+    def key_env(self) -> str | None:
+        """The environment variable holding this model's API key, if it needs one."""
+        return self.api_key_env or KEY_ENV.get(self.provider)
+
+
+def parse_spec(text: str, where: str | None = None) -> tuple[str, str]:
+    """``where`` names the source in errors (a roster field); the default is the flag."""
+    label = where or f"--model {text!r}"
+    alternative = "" if where else " or a roster entry name"
+    provider, sep, model = text.partition(":")
+    if not sep or not provider or not model:
+        raise ConfigError(f"{label}: expected PROVIDER:MODEL (e.g. openai:gpt-5-mini){alternative}")
+    if provider not in PROVIDERS:
+        raise ConfigError(
+            f"{label}: unknown provider {provider!r}; expected one of "
+            f"{', '.join(p for p in PROVIDERS if p != 'openai-compat')}{alternative}"
+        )
+    return provider, model

@@ -1,0 +1,148 @@
+"""Runs N agents concurrently on one task, each in its own sandbox, with a per-provider
+concurrency limit; any agent or all of them can be cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+
+from nanotui.engine.agent.diffs import file_diffs
+from nanotui.engine.agent.loop import Agent, AgentTask, Limits
+from nanotui.engine.agent.provider import Provider, ProviderRegistry, close_quietly
+from nanotui.engine.agent.retry import RetryPolicy
+from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.clock import new_run_id, now_iso
+from nanotui.engine.errors import NanotuiError
+from nanotui.engine.events import AgentFinished, AgentStarted, Sink
+from nanotui.engine.results import AgentResult, RunResult, TaskRef
+from nanotui.engine.roster.spec import ModelSpec
+
+# How many agents of one provider may run at once. Local models share two CPU cores.
+DEFAULT_PROVIDER_LIMITS = {"openai": 16, "openai-compat": 16, "anthropic": 16, "ollama": 2, "local": 1}
+
+AfterAgent = Callable[[AgentResult, Sandbox], Awaitable[None] | None]
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        task: AgentTask,
+        specs: list[ModelSpec],
+        *,
+        providers: ProviderRegistry,
+        task_ref: TaskRef | None = None,
+        limits: Limits = Limits(),
+        sink: Sink = lambda e: None,
+        retry_policy: RetryPolicy = RetryPolicy(),
+        provider_limits: dict[str, int] | None = None,
+        after_agent: AfterAgent | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.task = task
+        self.specs = specs
+        self.task_ref = task_ref or TaskRef(None, task.prompt)
+        self.limits = limits
+        self.sink = sink
+        self.retry_policy = retry_policy
+        limits_by_provider = {**DEFAULT_PROVIDER_LIMITS, **(provider_limits or {})}
+        self._semaphores = {p: asyncio.Semaphore(n) for p, n in limits_by_provider.items()}
+        self.after_agent = after_agent
+        self.run_id = run_id or new_run_id()
+        self.agent_ids = [f"a{i + 1}" for i in range(len(specs))]
+        self._tasks: dict[str, asyncio.Task[AgentResult]] = {}
+        self.providers = providers
+        self.results: dict[str, AgentResult] = {}
+        self.cancelled = False  # cancel_all() was called: agents not yet started never start
+
+    def cancel(self, agent_id: str) -> bool:
+        task = self._tasks.get(agent_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    def cancel_all(self) -> None:
+        self.cancelled = True
+        for agent_id in self._tasks:
+            self.cancel(agent_id)
+
+    async def run(self) -> RunResult:
+        started = now_iso()
+        await asyncio.to_thread(self.providers.preload, self.specs)
+        for agent_id, spec in zip(self.agent_ids, self.specs):
+            self._tasks[agent_id] = asyncio.create_task(self._run_one(agent_id, spec), name=agent_id)
+        interrupted = False
+        try:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        except asyncio.CancelledError:
+            interrupted = True
+            self.cancel_all()
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        agents = [self.results[a] for a in self.agent_ids if a in self.results]
+        run = RunResult(self.run_id, self.task_ref, agents, started, now_iso(), interrupted)
+        if interrupted:
+            raise RunInterrupted(run)
+        return run
+
+    async def _run_one(self, agent_id: str, spec: ModelSpec) -> AgentResult:
+        result: AgentResult | None = None
+        sandbox: Sandbox | None = None
+        provider: Provider | None = None
+        try:
+            semaphore = self._semaphores.setdefault(spec.provider, asyncio.Semaphore(4))
+            async with semaphore:
+                if self.cancelled:
+                    raise asyncio.CancelledError
+                sandbox = Sandbox.create(self.task.workspace)
+                provider = self.providers.create(spec)
+                agent = Agent(
+                    agent_id,
+                    spec,
+                    provider,
+                    self.task,
+                    sandbox,
+                    limits=self.limits,
+                    sink=self.sink,
+                    retry_policy=self.retry_policy,
+                )
+                result = await agent.run()
+        except asyncio.CancelledError:
+            result = self._failed(agent_id, spec, "cancelled", "cancelled before it started")
+        except NanotuiError as exc:
+            result = self._failed(agent_id, spec, "error", str(exc))
+        except Exception as exc:
+            result = self._failed(agent_id, spec, "error", f"internal error: {type(exc).__name__}: {exc}")
+        finally:
+            await close_quietly(provider)
+        try:
+            if sandbox is not None:
+                result.file_diffs = file_diffs(self.task.workspace, sandbox.root, result.files_changed)
+                if self.after_agent is not None:
+                    maybe = self.after_agent(result, sandbox)
+                    if inspect.isawaitable(maybe):
+                        await maybe
+        except Exception as exc:
+            result.error = (result.error + "; " if result.error else "") + f"after-run step failed: {exc}"
+        finally:
+            if sandbox is not None:
+                sandbox.cleanup()
+        self.results[agent_id] = result
+        self.sink(AgentFinished(agent_id, result))
+        return result
+
+    def _failed(self, agent_id: str, spec: ModelSpec, status: str, error: str) -> AgentResult:
+        result = AgentResult(agent_id, spec.spec, spec.display_name, status=status, error=error)
+        if status != "cancelled":
+            self.sink(AgentStarted(agent_id, spec.spec, spec.display_name))
+        return result
+
+
+class RunInterrupted(Exception):
+    """Raised by :meth:`Orchestrator.run` when the run itself was cancelled; carries what
+    finished so callers can keep it."""
+
+    def __init__(self, run: RunResult) -> None:
+        super().__init__("run interrupted")
+        self.run = run
+
