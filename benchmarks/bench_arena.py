@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.loopback import ServerProcess  # noqa: E402
+from benchmarks.loopback import ServerProcess
 
 SIZE = (160, 48)
 KEYS = ("right", "down", "left", "up")
@@ -38,8 +38,7 @@ KEYS = ("right", "down", "left", "up")
 
 def answer_text(tokens: int) -> str:
     """A model-like answer: words, punctuation, code spans, a paragraph every ~60 words."""
-    words = ("the agent reads `config.json`, extracts **three** keys and writes summary.md; "
-             "then it lists the directory again to check 42 files").split()
+    words = ["the", "agent", "reads", "`config.json`,", "extracts", "**three**", "keys", "and", "writes", "summary.md;", "then", "it", "lists", "the", "directory", "again", "to", "check", "42", "files"]
     out = []
     for i in range(tokens):
         out.append(words[i % len(words)])
@@ -49,16 +48,16 @@ def answer_text(tokens: int) -> str:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def bench(panes: int, seconds: float, rate: float) -> dict[str, float | int | str]:
     from textual.app import App
 
     from nanotui.engine.agent.loop import AgentTask, Limits
+    from nanotui.engine.results import TaskRef
     from nanotui.engine.roster.spec import ModelSpec
     from nanotui.engine.run.plan import RunPlan
-    from nanotui.engine.results import TaskRef
     from nanotui.ui.screens.arena import ArenaScreen
     from nanotui.ui.themes import load_themes
 
@@ -144,10 +143,10 @@ async def bench(panes: int, seconds: float, rate: float) -> dict[str, float | in
                 app.simulate_key(key)  # what a terminal driver does with a key
                 try:
                     await asyncio.wait_for(painted.wait(), timeout=5)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if arena.done:
                         break
-                    raise SystemExit(f"no repaint 5 s after pressing {key}")
+                    raise SystemExit(f"no repaint 5 s after pressing {key}") from None
                 if len(focus_changes) > seen_focus:
                     latencies.append(frames[-1] - t0)
                 await asyncio.sleep(0.2)

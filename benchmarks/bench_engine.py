@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.loopback import ServerProcess  # noqa: E402
-from nanotui.providers.registry import SdkProviders  # noqa: E402
-from nanotui.engine.agent.loop import AgentTask, Limits  # noqa: E402
-from nanotui.engine.roster.spec import ModelSpec  # noqa: E402
-from nanotui.engine.run.orchestrator import Orchestrator  # noqa: E402
+from benchmarks.loopback import ServerProcess
+from nanotui.engine.agent.loop import AgentTask, Limits
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.run.orchestrator import Orchestrator
+from nanotui.providers.registry import SdkProviders
 
 
 def spec(model: str) -> ModelSpec:

@@ -29,14 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nanotui.engine.agent.loop import Agent, AgentTask, Limits  # noqa: E402
-from nanotui.engine.events import Event, ReasoningDelta, TextDelta, TurnFinished  # noqa: E402
-from nanotui.engine.roster.spec import ModelSpec  # noqa: E402
-from nanotui.engine.agent.prompt import SYSTEM_PROMPT  # noqa: E402
-from nanotui.engine.agent.sandbox import Sandbox  # noqa: E402
-from nanotui.engine.agent.tools import TOOL_DEFS  # noqa: E402
-from nanotui.engine.agent.transcript import UserMessage  # noqa: E402
-from nanotui.providers.local.llama import LocalLlamaProvider, default_threads, load_backend  # noqa: E402
+from nanotui.engine.agent.loop import Agent, AgentTask, Limits
+from nanotui.engine.agent.prompt import SYSTEM_PROMPT
+from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.tools import TOOL_DEFS
+from nanotui.engine.agent.transcript import UserMessage
+from nanotui.engine.events import Event, ReasoningDelta, TextDelta, TurnFinished
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.providers.local.llama import LocalLlamaProvider, default_threads, load_backend
 
 MODEL = "qwen2.5-coder-1.5b"
 PROMPT = (

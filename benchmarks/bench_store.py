@@ -18,10 +18,10 @@ from pathlib import Path
 
 from nanotui.engine.agent.loop import AgentTask, Limits
 from nanotui.engine.events import AgentFinished, AgentStarted, TextDelta
+from nanotui.engine.history.store import RunStore
+from nanotui.engine.results import AgentResult, TaskRef
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.plan import RunPlan
-from nanotui.engine.results import AgentResult, TaskRef
-from nanotui.engine.history.store import RunStore
 
 
 def main() -> None:

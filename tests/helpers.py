@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from nanotui.engine.agent.loop import AgentTask, Limits
-from nanotui.engine.events import Event
-from nanotui.engine.roster.roster_file import load_roster
-from nanotui.engine.run.orchestrator import Orchestrator
-from nanotui.engine.results import RunResult
 from nanotui.engine.agent.retry import RetryPolicy
+from nanotui.engine.events import Event
+from nanotui.engine.results import RunResult
+from nanotui.engine.roster.roster_file import load_roster
 from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.run.orchestrator import Orchestrator
 from nanotui.providers.registry import SdkProviders
 
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05, max_total_wait_s=2.0)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from nanotui.engine.agent.loop import AgentTask, Limits
-from nanotui.engine.verdict.judge import CandidateGrade, Verdict
+from nanotui.engine.history.store import RunStore
+from nanotui.engine.results import AgentResult, CheckResult, RunResult, TaskRef, ToolCallRecord
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.plan import RunPlan
-from nanotui.engine.results import AgentResult, CheckResult, RunResult, TaskRef, ToolCallRecord
-from nanotui.engine.history.store import RunStore
 from nanotui.engine.usage import Usage
+from nanotui.engine.verdict.judge import CandidateGrade, Verdict
 
 
 def agent(

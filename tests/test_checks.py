@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from nanotui.engine.tasks.checks.kinds import CHECK_KINDS, run_checks
-from nanotui.engine.tasks.checks.spec import CheckSpec
 from nanotui.engine.results import AgentResult, ToolCallRecord
 from nanotui.engine.tasks.checks.command import network_isolation
+from nanotui.engine.tasks.checks.kinds import CHECK_KINDS, run_checks
+from nanotui.engine.tasks.checks.spec import CheckSpec
 from nanotui.engine.tasks.model import Task
 
 

@@ -16,6 +16,13 @@ from typing import Any
 import pytest
 
 from nanotui.engine.agent.loop import Agent, AgentTask, Limits
+from nanotui.engine.agent.prompt import SYSTEM_PROMPT
+from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta
+from nanotui.engine.agent.tools import TOOL_DEFS, TOOL_NAMES
+from nanotui.engine.agent.transcript import AssistantMessage, ToolCall, ToolResultMessage, UserMessage
+from nanotui.engine.events import AgentStarted, Event, ReasoningDelta, TextDelta, ToolCallFinished, ToolCallStarted
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.providers.local.emulated_tools import (
     ActionStream,
     action_instructions,
@@ -23,13 +30,6 @@ from nanotui.providers.local.emulated_tools import (
     build_request,
     parse_action,
 )
-from nanotui.engine.events import AgentStarted, Event, ReasoningDelta, TextDelta, ToolCallFinished, ToolCallStarted
-from nanotui.engine.roster.spec import ModelSpec
-from nanotui.engine.agent.prompt import SYSTEM_PROMPT
-from nanotui.engine.agent.sandbox import Sandbox
-from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta
-from nanotui.engine.agent.tools import TOOL_DEFS, TOOL_NAMES
-from nanotui.engine.agent.transcript import AssistantMessage, ToolCall, ToolResultMessage, UserMessage
 from nanotui.providers.local.llama import LocalLlamaProvider
 from tests.servers.openai_server import OpenAIServer
 from tests.servers.script import Reply, split

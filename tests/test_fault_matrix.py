@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from nanotui.engine.agent.loop import Limits
-from nanotui.engine.events import RetryScheduled
 from nanotui.engine.agent.retry import RetryPolicy
+from nanotui.engine.events import RetryScheduled
 from tests.helpers import FAST_RETRY, run_models
 from tests.servers.script import Call, Fault, Reply
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from nanotui.engine.results import CheckResult
 from nanotui.engine.verdict.advisor import advise, pareto_front
 from nanotui.engine.verdict.grading import (
     grade_run,
@@ -13,7 +14,6 @@ from nanotui.engine.verdict.grading import (
     performance_from_checks,
     relative_grade,
 )
-from nanotui.engine.results import CheckResult
 from nanotui.engine.verdict.trials import expand_trials, trial_stats
 from tests.stored_runs import agent, run_of, spec_of, verdict_for
 

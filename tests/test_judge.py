@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from nanotui.cli import main
-from nanotui.engine.verdict.judge import Judge, choose_judge
-from nanotui.engine.verdict.request import blind_order, build_request, label_for
-from nanotui.engine.verdict.reply import parse_reply
-from nanotui.engine.roster.pricing import cost_usd
-from nanotui.engine.history.store import RunStore
 from nanotui.engine.agent.transcript import AssistantMessage, ToolCall
+from nanotui.engine.history.store import RunStore
+from nanotui.engine.roster.pricing import cost_usd
 from nanotui.engine.usage import Usage
+from nanotui.engine.verdict.judge import Judge, choose_judge
+from nanotui.engine.verdict.reply import parse_reply
+from nanotui.engine.verdict.request import blind_order, build_request, label_for
 from tests.helpers import FactoryProviders
 from tests.servers.script import Call, Fault, Reply
 from tests.stored_runs import agent, run_of

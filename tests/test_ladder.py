@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.engine.tasks.reference import Solution, load_reference, replay
-from nanotui.engine.tasks.model import Task
-from nanotui.engine.tasks.library import builtin_tasks_dir, load_library, validate_paths
 from nanotui.engine.agent.tools import READ_CAP_BYTES
+from nanotui.engine.tasks.library import builtin_tasks_dir, load_library, validate_paths
+from nanotui.engine.tasks.model import Task
+from nanotui.engine.tasks.reference import Solution, load_reference, replay
 
 LADDER = {t.id: t for t in load_library().tasks if t.origin == "builtin"}
 IDS = sorted(LADDER, key=lambda i: LADDER[i].level)
@@ -36,7 +36,7 @@ def test_the_ladder_has_the_tasks_of_the_issue_in_order() -> None:
     ]
     expected = ["json-answer", "basic-read", "readme-head-tail", "settings-summary", "constants-analysis",
                 "fix-bug", "find-symbol", "small-project", "injected-instruction", "log-needle", "outside-workspace"]
-    assert IDS == expected
+    assert expected == IDS
 
 
 def test_the_built_in_library_validates() -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.providers.local import model_file as local_model
 from nanotui.engine.errors import ConfigError
-from nanotui.providers.local.model_file import PIP_LOCAL, ModelFile, assembled_path, ensure_model, is_verified
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.providers.local import llama as local_llama
+from nanotui.providers.local import model_file as local_model
+from nanotui.providers.local.model_file import PIP_LOCAL, ModelFile, assembled_path, ensure_model, is_verified
 
 CHUNKS = [b"GGUF" + b"a" * 996, b"b" * 1000, b"c" * 321]
 

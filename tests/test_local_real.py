@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.providers.local.model_file import PIP_LOCAL, QWEN_CODER_1_5B, assembled_path, missing_parts
 from nanotui.providers.local.llama import runtime_installed
+from nanotui.providers.local.model_file import PIP_LOCAL, QWEN_CODER_1_5B, assembled_path, missing_parts
 
 pytestmark = [
     pytest.mark.slow,

@@ -6,11 +6,11 @@ import asyncio
 import threading
 from pathlib import Path
 
-from nanotui.providers.registry import SdkProviders
 from nanotui.engine.agent.loop import AgentTask, Limits
 from nanotui.engine.events import AgentFinished, AgentStarted, ToolCallFinished
 from nanotui.engine.roster.roster_file import load_roster
 from nanotui.engine.run.orchestrator import Orchestrator
+from nanotui.providers.registry import SdkProviders
 from tests.helpers import FAST_RETRY, run_models
 from tests.servers.script import Call, Reply
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.providers import readiness as rd
-from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.roster.roster_file import load_roster
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.providers import readiness as rd
 from nanotui.providers.readiness import check_all
 
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from nanotui.cli import main
+from nanotui.engine.history.store import RunStore
 from nanotui.engine.report.data import build_report, render_json, report_for_run
 from nanotui.engine.report.markdown import render_markdown
-from nanotui.engine.history.store import RunStore
 from tests.servers.script import Call, Reply
 from tests.stored_runs import agent, run_of, store_run, tool, verdict_for
 

@@ -20,10 +20,10 @@ from nanotui.engine.events import (
     ToolCallStarted,
     TurnFinished,
 )
-from nanotui.engine.history.schema import SCHEMA_VERSION
-from nanotui.engine.history.reader import UNFINISHED_ERROR
-from nanotui.engine.history.store import RunStore
 from nanotui.engine.history.codec import task_key
+from nanotui.engine.history.reader import UNFINISHED_ERROR
+from nanotui.engine.history.schema import SCHEMA_VERSION
+from nanotui.engine.history.store import RunStore
 from nanotui.engine.usage import Usage
 from tests.stored_runs import agent, run_of, store_run, tool, verdict_for
 

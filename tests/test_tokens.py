@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.engine.roster import tokens
-from nanotui.engine.roster.spec import ModelSpec
-from nanotui.engine.roster.pricing import known_price
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
+from nanotui.engine.roster import tokens
+from nanotui.engine.roster.pricing import known_price
+from nanotui.engine.roster.spec import ModelSpec
 
 # Copied by hand from tiktoken_ext/openai_public.py (tiktoken 0.14): the test fails if the
 # code-constant reading in pinned_source() ever finds something else.

@@ -20,9 +20,9 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from nanotui.engine.agent.loop import AgentTask, Limits
+from nanotui.engine.results import TaskRef
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.plan import RunPlan
-from nanotui.engine.results import TaskRef
 from nanotui.ui.screens.arena import ArenaScreen, grid_shape
 from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.themes import load_themes
@@ -453,9 +453,9 @@ async def test_streamed_text_arrives_whole_and_estimates_turn_exact(servers: Ser
         await settle(pilot, arena, {"a1": text})
         header = pane.header
         assert "out ~" in header and "in ~" in header, header  # estimates while streaming
-        from nanotui.engine.roster.tokens import count_tokens, load_encoding
-
         import re
+
+        from nanotui.engine.roster.tokens import count_tokens, load_encoding
 
         estimate = int(re.search(r"out ~([\d,]+)", header).group(1).replace(",", ""))
         assert abs(estimate - count_tokens(text, load_encoding())) <= 3, header

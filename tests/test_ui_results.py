@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from nanotui.engine.history.store import RunStore
 from nanotui.engine.report.data import report_for_run
 from nanotui.engine.results import RunResult
-from nanotui.engine.history.store import RunStore
 from nanotui.engine.usage import Usage
 from nanotui.ui.app import NanotuiApp
 from nanotui.ui.screens.agent_detail import AgentDetailScreen

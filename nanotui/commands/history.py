@@ -7,8 +7,8 @@ import json
 
 from nanotui.commands.args import positive_int
 from nanotui.commands.format import table
-from nanotui.engine.history.store import RunStore
 from nanotui.engine.history.reader import RunSummary
+from nanotui.engine.history.store import RunStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -8,8 +8,8 @@ import sys
 import time
 from typing import TextIO
 
-from nanotui.engine.numbers import usd
 from nanotui.engine.events import AgentFinished, AgentStarted, Event, RetryScheduled, ToolCallFinished
+from nanotui.engine.numbers import usd
 from nanotui.engine.run.live import LiveAgent, LiveBoard
 
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from nanotui.engine.files import check_output_path, write_text_atomic
-from nanotui.engine.report.data import FORMATS, report_for_run
 from nanotui.engine.history.store import RunStore
+from nanotui.engine.report.data import FORMATS, report_for_run
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from nanotui.commands.args import key_value, positive_float, positive_int
 from nanotui.commands.format import table
-from nanotui.engine.numbers import secs
 from nanotui.commands.progress import Progress
 from nanotui.engine.files import check_output_path, write_text_atomic
 from nanotui.engine.history.codec import scrub
 from nanotui.engine.history.store import RunStore
-from nanotui.engine.numbers import usd
+from nanotui.engine.numbers import secs, usd
 from nanotui.engine.report.data import report_for_run
 from nanotui.engine.results import RunResult
 from nanotui.engine.run.live import LiveBoard

@@ -7,11 +7,11 @@ import argparse
 import textwrap
 
 from nanotui.commands.format import table
+from nanotui.engine.history.store import RunStore
 from nanotui.engine.numbers import secs, usd
-from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
 from nanotui.engine.results import AgentResult, RunResult
 from nanotui.engine.secrets import redact
-from nanotui.engine.history.store import RunStore
+from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
 
 ANSWER_PREVIEW = 300
 

@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from nanotui.commands.format import table
 from nanotui.commands.args import key_value
+from nanotui.commands.format import table
 from nanotui.engine.tasks.checks.kinds import CHECK_KINDS
-from nanotui.engine.tasks.model import Task
 from nanotui.engine.tasks.library import load_library, validate_paths
+from nanotui.engine.tasks.model import Task
 
 COMMAND_MARK = "*"
 
@@ -99,8 +99,8 @@ def validate(paths: list[Path], reference: bool) -> int:
     checked = 0
     if reference and not problems:
         from nanotui.engine.tasks.format import parse_task_file
-        from nanotui.engine.tasks.reference import reference_problems
         from nanotui.engine.tasks.library import task_files
+        from nanotui.engine.tasks.reference import reference_problems
 
         for path in paths:
             for file in task_files(path):

@@ -14,9 +14,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from nanotui.engine.errors import ConfigError, ProviderError
-from nanotui.engine.roster.spec import ModelSpec
-from nanotui.engine.secrets import redact
+from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.stream import (
     StreamEvent,
     StreamReasoning,
@@ -33,8 +31,10 @@ from nanotui.engine.agent.transcript import (
     UserMessage,
     parse_arguments,
 )
+from nanotui.engine.errors import ConfigError, ProviderError
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.secrets import redact
 from nanotui.engine.usage import Usage
-from nanotui.engine.agent.provider import Provider
 from nanotui.providers.base import api_key_for, request_timeout
 from nanotui.providers.sdk_errors import http_module, map_sdk_error
 
@@ -70,9 +70,8 @@ def token_limits(spec: ModelSpec) -> tuple[int, int | None]:
     """``(max_tokens, thinking_budget)`` from the entry's options, checked."""
     opts = spec.options
     budget = opts.get("thinking_budget")
-    if budget is not None:
-        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1024:
-            raise ConfigError(f"{spec.name}: thinking_budget must be a whole number of at least 1024, got {budget!r}")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1024):
+        raise ConfigError(f"{spec.name}: thinking_budget must be a whole number of at least 1024, got {budget!r}")
     raw_max = opts.get("max_tokens")
     if raw_max is None:
         max_tokens = DEFAULT_MAX_TOKENS if budget is None else max(DEFAULT_MAX_TOKENS, budget + ANSWER_ROOM_TOKENS)

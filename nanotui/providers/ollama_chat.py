@@ -15,10 +15,8 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from nanotui.engine.errors import ConfigError, ProviderError
-from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.retry import parse_retry_after
-from nanotui.engine.secrets import redact
 from nanotui.engine.agent.stream import (
     StreamEvent,
     StreamReasoning,
@@ -35,8 +33,10 @@ from nanotui.engine.agent.transcript import (
     UserMessage,
     parse_arguments,
 )
+from nanotui.engine.errors import ConfigError, ProviderError
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.secrets import redact
 from nanotui.engine.usage import Usage
-from nanotui.engine.agent.provider import Provider
 from nanotui.providers.base import http_error
 
 DEFAULT_HOST = "http://127.0.0.1:11434"

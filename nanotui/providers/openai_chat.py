@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from nanotui.engine.errors import ProviderError
-from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.stream import (
     StreamEvent,
     StreamReasoning,
@@ -25,8 +24,9 @@ from nanotui.engine.agent.transcript import (
     UserMessage,
     parse_arguments,
 )
+from nanotui.engine.errors import ProviderError
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.usage import Usage
-from nanotui.engine.agent.provider import Provider
 from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions
 
 FINISH = {"stop": "end", "tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}

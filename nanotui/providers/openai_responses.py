@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from nanotui.engine.errors import ProviderError
-from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.stream import (
     StreamEvent,
     StreamReasoning,
@@ -23,8 +22,9 @@ from nanotui.engine.agent.transcript import (
     UserMessage,
     parse_arguments,
 )
+from nanotui.engine.errors import ProviderError
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.usage import Usage
-from nanotui.engine.agent.provider import Provider
 from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions
 
 # Imported in a worker thread before any agent's clock starts (see base.preload).

@@ -18,9 +18,9 @@ from nanotui.ui.commands import NanotuiCommands
 from nanotui.ui.settings import load_settings, save_settings
 
 if TYPE_CHECKING:
+    from nanotui.engine.results import RunResult
     from nanotui.engine.roster.roster_file import Roster
     from nanotui.engine.run.plan import RunPlan
-    from nanotui.engine.results import RunResult
     from nanotui.engine.tasks.library import TaskLibrary
 
 DEFAULT_THEME = "nanotui-dark"  # shipped in themes/; Textual's own default if it is missing
@@ -125,9 +125,10 @@ class NanotuiApp(App[None]):
 
         live = (WorkerState.PENDING, WorkerState.RUNNING)
         for screen in self.screen_stack:
-            if isinstance(screen, ArenaScreen) and not screen.done:
-                if any(w.node is screen and w.state in live for w in self.workers):
-                    return screen
+            if isinstance(screen, ArenaScreen) and not screen.done and any(
+                w.node is screen and w.state in live for w in self.workers
+            ):
+                return screen
         return None
 
     def start_run(self, plan: RunPlan) -> None:

@@ -8,29 +8,29 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from nanotui.engine.agent.prompt import SYSTEM_PROMPT
+from nanotui.engine.agent.provider import Provider
+from nanotui.engine.agent.retry import RetryPolicy
+from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
+from nanotui.engine.agent.tools import TOOL_DEFS, ToolBox
+from nanotui.engine.agent.transcript import Message, ToolResultMessage, UserMessage
 from nanotui.engine.errors import NanotuiError, ProviderError
 from nanotui.engine.events import (
     AgentStarted,
     Event,
     ReasoningDelta,
-    Sink,
     RetryScheduled,
+    Sink,
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
     TurnFinished,
 )
-from nanotui.engine.roster.spec import ModelSpec
-from nanotui.engine.roster.pricing import cost_usd
-from nanotui.engine.agent.prompt import SYSTEM_PROMPT
-from nanotui.engine.agent.provider import Provider
 from nanotui.engine.results import AgentResult, ToolCallRecord
-from nanotui.engine.agent.retry import RetryPolicy
-from nanotui.engine.agent.sandbox import Sandbox
-from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
-from nanotui.engine.agent.tools import TOOL_DEFS, ToolBox
+from nanotui.engine.roster.pricing import cost_usd
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.usage import Usage
-from nanotui.engine.agent.transcript import Message, ToolResultMessage, UserMessage
 
 EVENT_RESULT_CAP = 2000  # characters of a tool result kept in events (the model sees all)
 

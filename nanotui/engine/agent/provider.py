@@ -61,5 +61,5 @@ async def close_quietly(provider: Provider | None) -> None:
         return
     try:
         await provider.aclose()
-    except Exception:  # noqa: BLE001 - closing is best effort
+    except Exception:
         pass

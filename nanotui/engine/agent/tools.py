@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from nanotui.engine.agent.sandbox import Sandbox, SandboxError
@@ -177,7 +177,7 @@ class ToolBox:
             "path": self.sandbox.relative(real),
             "type": "directory" if real.is_dir() else "file",
             "size_bytes": st.st_size,
-            "modified": datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat(timespec="seconds"),
+            "modified": datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds"),
         }
         if real.is_file() and st.st_size <= READ_CAP_BYTES:
             data = real.read_bytes()

@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, Any
 from nanotui.engine.clock import now_iso
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.events import AgentFinished, Event, ReasoningDelta, TextDelta
-from nanotui.engine.results import AgentResult, RunResult, TaskRef
-from nanotui.engine.secrets import redact
 from nanotui.engine.history import reader
 from nanotui.engine.history.codec import dumps, event_data, task_key
 from nanotui.engine.history.reader import RunSummary
 from nanotui.engine.history.schema import Transaction, setup_connection
 from nanotui.engine.history.versions import component_versions
+from nanotui.engine.results import AgentResult, RunResult, TaskRef
 from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.secrets import redact
 
 if TYPE_CHECKING:
     from nanotui.engine.verdict.judge import Verdict

@@ -11,6 +11,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from nanotui.engine.history.codec import task_key
+from nanotui.engine.report.markdown import render_markdown
+from nanotui.engine.results import AgentResult, RunResult
+from nanotui.engine.secrets import redact
 from nanotui.engine.verdict.advisor import Advice, advise
 from nanotui.engine.verdict.grading import (
     COST_FLOOR_USD,
@@ -22,14 +25,11 @@ from nanotui.engine.verdict.grading import (
     grade_run,
     grading_note,
 )
-from nanotui.engine.report.markdown import render_markdown
-from nanotui.engine.results import AgentResult, RunResult
-from nanotui.engine.secrets import redact
 from nanotui.engine.verdict.trials import trial_stats
 
 if TYPE_CHECKING:
-    from nanotui.engine.verdict.judge import Verdict
     from nanotui.engine.history.store import RunStore
+    from nanotui.engine.verdict.judge import Verdict
 
 REPORT_FORMAT = "nanotui-report/1"
 FORMATS = ("md", "json")

@@ -5,11 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nanotui.engine.verdict.grading import PASS_GRADE
 from nanotui.engine.numbers import secs, usd
-from nanotui.engine.report.tables import NONE, UNKNOWN, anchor, cell, date_text, fence, grade_text, html_escape, model_label, table
+from nanotui.engine.report.tables import (
+    NONE,
+    UNKNOWN,
+    anchor,
+    cell,
+    date_text,
+    fence,
+    grade_text,
+    html_escape,
+    model_label,
+    table,
+)
 from nanotui.engine.report.tradeoffs import quality_vs_cost
 from nanotui.engine.secrets import redact
+from nanotui.engine.verdict.grading import PASS_GRADE
 
 TRACE_ROWS_CAP = 100
 

@@ -6,9 +6,9 @@ import math
 import re
 from typing import Any
 
-from nanotui.engine.verdict.grading import COST_FLOOR_USD, PASS_GRADE
 from nanotui.engine.numbers import secs, usd
 from nanotui.engine.report.tables import NONE, UNKNOWN, table
+from nanotui.engine.verdict.grading import COST_FLOOR_USD, PASS_GRADE
 
 
 def _point_name(text: str, taken: set[str]) -> str:

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from nanotui.engine.agent.loop import AgentTask, Limits
-from nanotui.engine.errors import ConfigError
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
 from nanotui.engine.agent.provider import ProviderRegistry
+from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.errors import ConfigError
+from nanotui.engine.results import AgentResult, TaskRef
 from nanotui.engine.roster.roster_file import Roster, load_roster
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.tasks.checks.kinds import run_checks
 from nanotui.engine.tasks.library import load_library
 from nanotui.engine.tasks.model import Task
-from nanotui.engine.results import AgentResult, TaskRef
-from nanotui.engine.agent.sandbox import Sandbox
 
 DEFAULT_MAX_TURNS = 20
 DEFAULT_TIMEOUT_S = 600.0

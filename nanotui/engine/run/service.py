@@ -117,7 +117,7 @@ class RecordedRun:
         if self.history is not None and self.history_error is None:
             try:
                 self.history.record(event)
-            except Exception as exc:  # noqa: BLE001 - a history failure must not stop the agents
+            except Exception as exc:
                 self._history_failed("record an event", exc)
 
     def _history_failed(self, what: str, exc: BaseException) -> None:
@@ -129,7 +129,7 @@ class RecordedRun:
             return
         try:
             step()
-        except Exception as exc:  # noqa: BLE001 - see _on_event
+        except Exception as exc:
             self._history_failed(what, exc)
 
     def begin(self) -> None:

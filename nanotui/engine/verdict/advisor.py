@@ -14,8 +14,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from nanotui.engine.verdict.grading import BY_POINTS, PASS_GRADE, POINTS, AgentGrades, reaches
 from nanotui.engine.results import RunResult
+from nanotui.engine.verdict.grading import BY_POINTS, PASS_GRADE, POINTS, AgentGrades, reaches
 
 
 @dataclass(frozen=True, slots=True)

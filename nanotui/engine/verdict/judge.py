@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nanotui.engine.agent.provider import ProviderRegistry, close_quietly
-from nanotui.engine.clock import now_iso
-from nanotui.engine.errors import ConfigError, NanotuiError, ProviderError
 from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamTurnEnd
 from nanotui.engine.agent.transcript import UserMessage
+from nanotui.engine.clock import now_iso
+from nanotui.engine.errors import ConfigError, NanotuiError, ProviderError
 from nanotui.engine.results import RunResult
 from nanotui.engine.roster.pricing import cost_usd
-from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.roster.roster_file import Roster, load_roster
+from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.secrets import redact
 from nanotui.engine.usage import Usage
 from nanotui.engine.verdict.reply import parse_reply

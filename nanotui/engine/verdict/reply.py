@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nanotui.engine.agent.transcript import AssistantMessage
 from nanotui.engine.verdict.grading import GRADES
 from nanotui.engine.verdict.request import SUBMIT_GRADES
-from nanotui.engine.agent.transcript import AssistantMessage
 
 
 def _normalise_label(raw: Any, labels: set[str]) -> str | None:

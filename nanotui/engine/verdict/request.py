@@ -8,10 +8,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from nanotui.engine.verdict.grading import GRADES
+from nanotui.engine.agent.tools import ToolDef
 from nanotui.engine.results import AgentResult, RunResult
 from nanotui.engine.secrets import redact
-from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.verdict.grading import GRADES
 
 # What one candidate may put in front of the judge (cost and context stay bounded).
 ANSWER_CAP = 6000

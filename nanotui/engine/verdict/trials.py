@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nanotui.engine.verdict.grading import AgentGrades, pass_hat_k
-from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.results import RunResult
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.verdict.grading import AgentGrades, pass_hat_k
 
 
 def expand_trials(specs: list[ModelSpec], trials: int) -> list[ModelSpec]:

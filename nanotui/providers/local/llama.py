@@ -21,8 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from nanotui.providers.local.emulated_tools import ActionStream, build_request, parse_action
+from nanotui.engine.agent.provider import Provider
+from nanotui.engine.agent.stream import StreamEvent, StreamTurnEnd
+from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.transcript import Message
 from nanotui.engine.errors import ConfigError, ProviderError
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.usage import Usage
+from nanotui.providers.local.emulated_tools import ActionStream, build_request, parse_action
 from nanotui.providers.local.model_file import (
     BUILTIN_MODELS,
     PIP_LOCAL,
@@ -33,12 +39,6 @@ from nanotui.providers.local.model_file import (
     resolve_model_path,
     verify,
 )
-from nanotui.engine.roster.spec import ModelSpec
-from nanotui.engine.agent.stream import StreamEvent, StreamTurnEnd
-from nanotui.engine.agent.tools import ToolDef
-from nanotui.engine.agent.transcript import Message
-from nanotui.engine.usage import Usage
-from nanotui.engine.agent.provider import Provider
 
 DEFAULT_CTX = 8192  # Qwen2.5-Coder handles 32k, but the KV cache and prompt time grow with it
 DEFAULT_STEP_TOKENS = 1024  # one action per step; bounds a runaway step (~75 s at 13 tok/s)

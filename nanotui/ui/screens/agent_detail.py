@@ -124,7 +124,7 @@ class AgentDetailScreen(Screen[None]):
 
     def _judge(self) -> Any:
         g = self.grades
-        if g is None or g.basis != "judge" and g.basis != "unscored":
+        if g is None or (g.basis != "judge" and g.basis != "unscored"):
             basis = "the task's checks" if g is not None and g.basis == "checks" else "no judge verdict"
             return Text(f"Not judged yet — performance comes from {basis}. Press j on the results screen.",
                         style="dim")

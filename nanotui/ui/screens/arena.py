@@ -216,7 +216,12 @@ class ArenaScreen(Screen[None]):
     def _load_estimates(self) -> None:
         """Tokenizer and prices, loaded off the UI thread (the tokenizer takes ~0.5 s)."""
         from nanotui.engine.roster.pricing import known_price
-        from nanotui.engine.roster.tokens import TokenizerUnavailable, encoding_name_for, first_turn_tokens, load_encoding
+        from nanotui.engine.roster.tokens import (
+            TokenizerUnavailable,
+            encoding_name_for,
+            first_turn_tokens,
+            load_encoding,
+        )
 
         prompt = self.plan.agent_task.prompt
         loaded: dict[str, tuple[object, int]] = {}
@@ -380,11 +385,9 @@ class ArenaScreen(Screen[None]):
         if not panes:
             return
         current = self._focused_pane()
-        if self.maximized is not None and current is not None:
-            # Zoomed in: the arrows scroll the pane instead.
-            if direction in ("up", "down"):
-                current.scroll(direction)
-                return
+        if self.maximized is not None and current is not None and direction in ("up", "down"):
+            current.scroll(direction)  # zoomed in: the arrows scroll the pane instead
+            return
         index = panes.index(current) if current in panes else 0
         cols = self._columns
         step = {"left": -1, "right": 1, "up": -cols, "down": cols}

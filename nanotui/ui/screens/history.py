@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 if TYPE_CHECKING:
-    from nanotui.engine.history.store import RunStore
     from nanotui.engine.history.reader import RunSummary
+    from nanotui.engine.history.store import RunStore
 
 MODELS_WIDTH = 44
 

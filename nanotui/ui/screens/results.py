@@ -21,18 +21,18 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from nanotui.engine.numbers import secs, usd
 from nanotui.engine.files import write_text_atomic
-from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
+from nanotui.engine.numbers import secs, usd
 from nanotui.engine.results import RunResult
+from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
 from nanotui.ui.screens.agent_detail import key_argument
 from nanotui.ui.widgets.results_table import ResultsTable
 from nanotui.ui.widgets.theme_colors import theme_color
 
 if TYPE_CHECKING:
+    from nanotui.engine.history.store import RunStore
     from nanotui.engine.verdict.advisor import Advice
     from nanotui.engine.verdict.judge import JudgeProgress, Verdict
-    from nanotui.engine.history.store import RunStore
 
 
 NOTE_CALLS = 8  # tool calls listed for the highlighted agent (enter shows all)
@@ -401,7 +401,7 @@ class ResultsScreen(Screen[None]):
         if self._is_stored():
             try:
                 self.store.add_verdict(self.run_result.run_id, verdict)
-            except Exception as exc:  # noqa: BLE001 - sqlite errors: keep the verdict on screen
+            except Exception as exc:
                 self.notify(f"Could not store the verdict: {exc}", severity="warning")
         if verdict.usable or self.verdict is None:
             self.verdict = verdict

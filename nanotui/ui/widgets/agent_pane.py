@@ -31,9 +31,9 @@ from nanotui.engine.events import (
     ToolCallStarted,
     TurnFinished,
 )
-from nanotui.engine.run.live import LiveAgent
 from nanotui.engine.roster.pricing import Price
 from nanotui.engine.roster.tokens import StreamingEstimate
+from nanotui.engine.run.live import LiveAgent
 from nanotui.ui.widgets.tool_call import ToolCall
 from nanotui.ui.widgets.transcript import NoteBlock, ReasoningBlock, TextBlock, ToolBlock, TranscriptView
 

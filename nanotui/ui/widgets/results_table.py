@@ -14,8 +14,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from nanotui.engine.numbers import secs, usd
-from nanotui.engine.verdict.grading import POINTS, AgentGrades
 from nanotui.engine.results import AgentResult
+from nanotui.engine.verdict.grading import POINTS, AgentGrades
 from nanotui.ui.widgets.theme_colors import theme_color
 
 GRADE_COLOURS = {"S": "success", "A": "success", "B": "accent", "C": "warning", "D": "warning", "F": "error"}

@@ -129,7 +129,7 @@ class TaskPicker(Vertical):
         table = self.table
         try:
             index = table.get_row_index(task_id)
-        except Exception:  # noqa: BLE001 - RowDoesNotExist: the task was filtered out or removed
+        except Exception:
             return False
         table.move_cursor(row=index)
         return True
