@@ -7,10 +7,21 @@ import importlib
 import sys
 
 from nanotui import __version__
-from nanotui.engine.errors import NanotuiError
+from nanotui.engine.errors import ConfigError, NanotuiError
 
 # Each module has add_parser(subparsers) and run(args) -> int.
 COMMAND_MODULES = ("run", "models", "tasks", "history", "show", "report")
+# How the CLI names the fields the engine's errors are about (nanotui.engine.errors.ConfigError).
+FLAG_NAMES = {
+    "model": "--model",
+    "judge": "--judge",
+    "workspace": "--workspace",
+    "var": "--var",
+    "prompt": "--prompt",
+    "task": "TASK",
+    "max_turns": "--max-turns",
+    "timeout": "--timeout",
+}
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -28,12 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nanotui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"nanotui.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"nanotui.commands.{name}":
-                continue  # command not built yet
-            raise
+        module = importlib.import_module(f"nanotui.commands.{name}")
         p = module.add_parser(sub)
         p.set_defaults(handler=module.run)
     return parser
@@ -50,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_app()
         return int(args.handler(args) or 0)
+    except ConfigError as exc:
+        print(f"nanotui: error: {exc.worded(FLAG_NAMES)}", file=sys.stderr)
+        return 2
     except NanotuiError as exc:
         print(f"nanotui: error: {exc}", file=sys.stderr)
         return 2

@@ -174,7 +174,7 @@ def test_explicit_judge_without_key_is_a_one_line_error(openai_server, monkeypat
     code = main(["run", "--prompt", "hi", "-m", "ollama:gpt-oss:20b", "--judge", "openai:gpt-5"])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["nanotui: error: --judge openai:gpt-5: OPENAI_API_KEY is not set (or use --no-judge)"]
+    assert err == ["nanotui: error: --judge 'openai:gpt-5': OPENAI_API_KEY is not set; expected a judge whose key is set (or no judge)"]
     assert not openai_server.requests
 
 

@@ -96,7 +96,7 @@ def test_run_unknown_task_is_one_line(openai_server, isolated_cwd: Path, capsys)
 def test_run_unknown_variable_is_one_line(openai_server, isolated_cwd: Path, capsys) -> None:
     assert main(["run", "basic-read", "-m", "openai:gpt-5-mini", "--var", "nope=1"]) == 2
     err = capsys.readouterr().err
-    assert err == "nanotui: error: --var nope: task 'basic-read' has no variable 'nope' (its variables: file)\n"
+    assert err == "nanotui: error: --var 'nope': task 'basic-read' has no variable 'nope'; expected one of its variables: file\n"
 
 
 @pytest.mark.parametrize("task_id", ["json-answer", "readme-head-tail"])

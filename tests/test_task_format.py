@@ -95,7 +95,7 @@ def test_folder_task_takes_its_id_from_the_folder(isolated_cwd: Path) -> None:
 def test_render_errors_name_the_variable(isolated_cwd: Path) -> None:
     task, _ = parse_task_file(write_task(isolated_cwd / "tasks"))
     assert task is not None
-    with pytest.raises(ConfigError, match=r"^--var colour: task 'demo' has no variable 'colour' \(its variables: file\)"):
+    with pytest.raises(ConfigError, match=r"^var 'colour': task 'demo' has no variable 'colour'; expected one of its variables: file"):
         task.render({"colour": "red"})
     task.prompt = "Use {{missing}}"
     with pytest.raises(ConfigError, match=r"prompt: uses \{\{missing\}\}"):

@@ -112,7 +112,7 @@ def test_show_errors_are_one_line(isolated_cwd: Path, capsys: pytest.CaptureFixt
     assert capsys.readouterr().err == "nanotui: error: unknown task 'nope'; see `nanotui tasks`\n"
     assert main(["tasks", "show", "basic-read", "--var", "colour=red"]) == 2
     err = capsys.readouterr().err
-    assert err == "nanotui: error: --var colour: task 'basic-read' has no variable 'colour' (its variables: file)\n"
+    assert err == "nanotui: error: --var 'colour': task 'basic-read' has no variable 'colour'; expected one of its variables: file\n"
 
 
 def test_validate_the_whole_library(isolated_cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:

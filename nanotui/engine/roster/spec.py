@@ -60,16 +60,18 @@ class ModelSpec:
         return self.api_key_env or KEY_ENV.get(self.provider)
 
 
-def parse_spec(text: str, where: str | None = None) -> tuple[str, str]:
-    """``where`` names the source in errors (a roster field); the default is the flag."""
-    label = where or f"--model {text!r}"
+def parse_spec(text: str, where: str | None = None, field: str = "model") -> tuple[str, str]:
+    """``where`` names the source in errors (a roster file's field); without it the error is
+    about what the user asked for, the ``field`` ("model", "judge") each front end words."""
     alternative = "" if where else " or a roster entry name"
     provider, sep, model = text.partition(":")
+    known = ", ".join(p for p in PROVIDERS if p != "openai-compat")
     if not sep or not provider or not model:
-        raise ConfigError(f"{label}: expected PROVIDER:MODEL (e.g. openai:gpt-5-mini){alternative}")
-    if provider not in PROVIDERS:
-        raise ConfigError(
-            f"{label}: unknown provider {provider!r}; expected one of "
-            f"{', '.join(p for p in PROVIDERS if p != 'openai-compat')}{alternative}"
-        )
-    return provider, model
+        problem, expected = "", f"PROVIDER:MODEL (e.g. openai:gpt-5-mini){alternative}"
+    elif provider not in PROVIDERS:
+        problem, expected = f"unknown provider {provider!r}", f"one of {known}{alternative}"
+    else:
+        return provider, model
+    if where:
+        raise ConfigError(f"{where}: " + "; ".join(p for p in (problem, f"expected {expected}") if p))
+    raise ConfigError(problem, field=field, value=text, expected=expected)

@@ -73,17 +73,20 @@ class RunPlan:
         )
 
 
-def check_workspace(path: Path, flag: str = "--workspace") -> Path:
+def check_workspace(path: Path) -> Path:
+    def bad(problem: str) -> ConfigError:
+        return ConfigError(problem, field="workspace", value=str(path), expected="a readable folder")
+
     if not path.exists():
-        raise ConfigError(f"{flag} {path}: no such directory")
+        raise bad("no such directory")
     if not path.is_dir():
-        raise ConfigError(f"{flag} {path}: not a directory")
+        raise bad("not a directory")
     if not os.access(path, os.R_OK | os.X_OK):
-        raise ConfigError(f"{flag} {path}: not readable")
+        raise bad("not readable")
     try:
         next(iter(path.iterdir()), None)
     except OSError as exc:
-        raise ConfigError(f"{flag} {path}: not readable ({exc.strerror})") from None
+        raise bad(f"not readable ({exc.strerror})") from None
     return path.resolve()
 
 
@@ -92,7 +95,7 @@ def resolve_models(
 ) -> list[ModelSpec]:
     """The specs for ``names``; with ``providers``, each is checked ready to run (keys set)."""
     if not names:
-        raise ConfigError("--model: at least one model is needed (e.g. --model openai:gpt-5-mini)")
+        raise ConfigError("at least one model is needed", field="model", expected="PROVIDER:MODEL (e.g. openai:gpt-5-mini) or a roster entry name")
     roster = roster or load_roster()
     specs = [roster.resolve(n) for n in names]
     if providers is not None:
@@ -121,7 +124,7 @@ def plan_run(
     task = None
     if task_id is not None:
         if prompt is not None:
-            raise ConfigError("give either a TASK or --prompt, not both")
+            raise ConfigError("give either a task or a prompt, not both", field="prompt")
         task = load_library().get(task_id)
         rendered = task.render(variables)
         task_ref = TaskRef(task.id, rendered, task.title)
@@ -131,18 +134,18 @@ def plan_run(
         timeout = timeout_s or task.timeout_s or DEFAULT_TIMEOUT_S
     else:
         if not prompt:
-            raise ConfigError("nothing to run: give a TASK id (see `nanotui tasks`) or --prompt TEXT")
+            raise ConfigError("nothing to run", field="task", expected="a task id (see `nanotui tasks`) or a prompt")
         if variables:
-            raise ConfigError("--var only applies to a TASK, not to --prompt")
+            raise ConfigError("variables only apply to a task, not to a prompt", field="var")
         ws = check_workspace(workspace) if workspace is not None else None
         task_ref = TaskRef(None, prompt)
         agent_task = AgentTask(prompt, ws, bool(read_only))
         turns = max_turns or DEFAULT_MAX_TURNS
         timeout = timeout_s or DEFAULT_TIMEOUT_S
     if turns < 1:
-        raise ConfigError("--max-turns: expected a whole number of at least 1")
+        raise ConfigError("", field="max_turns", value=turns, expected="a whole number of at least 1")
     if timeout <= 0:
-        raise ConfigError("--timeout: expected a positive number of seconds")
+        raise ConfigError("", field="timeout", value=timeout, expected="a positive number of seconds")
     specs = resolve_models(models, roster, providers=providers)
     limits = Limits(max_turns=turns, timeout_s=timeout, max_tokens=max_tokens, max_cost_usd=max_cost_usd)
     return RunPlan(task_ref, agent_task, specs, limits, task, variables)

@@ -75,7 +75,8 @@ class Task:
         for name in overrides:
             if name not in self.variables:
                 have = ", ".join(sorted(self.variables)) or "none"
-                raise ConfigError(f"--var {name}: task '{self.id}' has no variable {name!r} (its variables: {have})")
+                raise ConfigError(f"task '{self.id}' has no variable {name!r}", field="var", value=name,
+                                  expected=f"one of its variables: {have}")
         return {**self.variables, **overrides}
 
     def render(self, overrides: dict[str, str] | None = None) -> str:

@@ -123,7 +123,9 @@ def resolve_judge(spec: str | None = None, roster: Roster | None = None) -> Mode
     try:
         return (roster or load_roster()).resolve(text)
     except ConfigError as exc:
-        raise ConfigError(str(exc).replace("--model", "--judge", 1)) from None
+        if exc.field != "model":
+            raise
+        raise ConfigError(exc.message, field="judge", value=exc.value, expected=exc.expected) from None
 
 
 def missing_key(model: ModelSpec) -> str | None:
@@ -282,7 +284,8 @@ def choose_judge(spec: str | None = None, disabled: bool = False, roster: Roster
     env = missing_key(model)
     if env is not None:
         if spec is not None:
-            raise ConfigError(f"--judge {spec}: {env} is not set (or use --no-judge)")
+            raise ConfigError(f"{env} is not set", field="judge", value=spec,
+                              expected="a judge whose key is set (or no judge)")
         return JudgeChoice(
             None, f"no judge: {env} is not set for {model.spec}; performance from the task's checks alone, if it has any "
             "(--judge SPEC picks another judge)"
