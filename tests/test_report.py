@@ -177,3 +177,24 @@ def test_report_shows_provider_metrics_and_retry_wait() -> None:
         "waited 0.50 s to retry, working 1.25 s",
     ]
     assert measured({"metrics": {}, "retry_wait_s": 0.0, "working_s": 1.0}) == []
+
+
+def test_quadrant_point_names_keep_what_the_brackets_said() -> None:
+    run = run_of(agent("a1", "ollama:gpt-oss:20b", cost_usd=0.0, checks=(True,), display_name="gpt-oss 20b (Ollama)"),
+                 agent("a2", checks=(True,)))
+    text = render_markdown(build_report(run))
+    assert "    gpt-oss 20b - Ollama: [" in text
+
+
+def test_help_texts_are_plain_text(capsys) -> None:
+    for command in ("run", "report", "show", "history", "tasks", "models"):
+        try:
+            main([command, "--help"])
+        except SystemExit:
+            pass
+        out = capsys.readouterr().out
+        assert "``" not in out, command
+    main_help = __import__("subprocess").run(
+        [__import__("sys").executable, "-m", "nanotui", "report", "--help"], capture_output=True, text=True
+    ).stdout
+    assert "latest" in main_help

@@ -123,7 +123,7 @@ def test_validate_the_whole_library(isolated_cwd: Path, capsys: pytest.CaptureFi
 def test_validate_reference_replays_solutions(isolated_cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = user_task(isolated_cwd / "tasks", "good", "Good")
     assert main(["tasks", "validate", "--reference", str(good)]) == 0
-    assert "1 reference solution(s) pass every check" in capsys.readouterr().out
+    assert "1 reference solution passes every check" in capsys.readouterr().out
     bad = user_task(isolated_cwd / "other", "bad", "Bad", answer="PEAR")
     assert main(["tasks", "validate", "--reference", str(bad)]) == 1
     out = capsys.readouterr().out

@@ -38,3 +38,8 @@ def key_value(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"--var expects KEY=VALUE, got {text!r}")
     return key, value
+
+
+def help_text(doc: str | None) -> str:
+    """A module docstring as ``--help`` shows it: plain text, no reStructuredText markup."""
+    return (doc or "").replace("``", "").strip()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from nanotui.commands.args import positive_int
+from nanotui.commands.args import help_text, positive_int
 from nanotui.commands.format import table
 from nanotui.engine.history.reader import RunSummary
 from nanotui.engine.history.store import RunStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("history", help="list stored runs", description=__doc__)
+    p = sub.add_parser("history", help="list stored runs", description=help_text(__doc__))
     p.add_argument("--task", metavar="ID", help="only runs of this task")
     p.add_argument("--limit", type=positive_int("--limit"), default=50, metavar="N", help="show the newest N runs (default 50)")
     p.add_argument("--json", action="store_true", help="print the list as JSON")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 
+from nanotui.commands.args import help_text
 from nanotui.commands.format import table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("models", help="list the model roster with readiness and $/Mtok", description=__doc__)
+    p = sub.add_parser("models", help="list the model roster with readiness and $/Mtok", description=help_text(__doc__))
     p.add_argument("--json", action="store_true", help="print the roster and readiness as JSON")
     return p
 

@@ -8,14 +8,15 @@ import asyncio
 import sys
 from pathlib import Path
 
+from nanotui.commands.args import help_text
 from nanotui.engine.files import check_output_path, write_text_atomic
 from nanotui.engine.history.store import RunStore
 from nanotui.engine.report.data import FORMATS, report_for_run
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("report", help="write the report of a stored run", description=__doc__)
-    p.add_argument("run_id", metavar="RUN_ID", help="a run id from `nanotui history` (a unique prefix will do)")
+    p = sub.add_parser("report", help="write the report of a stored run", description=help_text(__doc__))
+    p.add_argument("run_id", metavar="RUN_ID", help="a run id from `nanotui history` (a unique prefix will do), or latest for the newest run")
     p.add_argument("-o", "--output", type=Path, metavar="PATH", help="write to PATH instead of stdout")
     p.add_argument("--format", choices=FORMATS, help="md (default) or json; -o x.json implies json")
     p.add_argument("--judge", metavar="SPEC", help="judge the stored run with SPEC first and keep the verdict")

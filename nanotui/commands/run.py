@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nanotui.commands.args import key_value, positive_float, positive_int
+from nanotui.commands.args import help_text, key_value, positive_float, positive_int
 from nanotui.commands.format import table
 from nanotui.commands.progress import Progress
 from nanotui.engine.files import check_output_path, write_text_atomic
@@ -28,7 +28,7 @@ from nanotui.providers.registry import SdkProviders
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("run", help="run a task on one or more models, headless", description=__doc__)
+    p = sub.add_parser("run", help="run a task on one or more models, headless", description=help_text(__doc__))
     p.add_argument("task", nargs="?", metavar="TASK", help="task id from `nanotui tasks`")
     p.add_argument("--prompt", help="an ad-hoc task prompt (no task file)")
     p.add_argument("--workspace", type=Path, help="folder each agent gets a private copy of")

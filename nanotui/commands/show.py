@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import textwrap
 
+from nanotui.commands.args import help_text
 from nanotui.commands.format import table
 from nanotui.engine.history.store import RunStore
 from nanotui.engine.numbers import secs, usd
@@ -17,8 +18,8 @@ ANSWER_PREVIEW = 300
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("show", help="print one stored run", description=__doc__)
-    p.add_argument("run_id", metavar="RUN_ID", help="a run id from `nanotui history` (a unique prefix will do)")
+    p = sub.add_parser("show", help="print one stored run", description=help_text(__doc__))
+    p.add_argument("run_id", metavar="RUN_ID", help="a run id from `nanotui history` (a unique prefix will do), or latest for the newest run")
     return p
 
 

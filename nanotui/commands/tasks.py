@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from nanotui.commands.args import key_value
+from nanotui.commands.args import help_text, key_value
 from nanotui.commands.format import table
+from nanotui.engine.numbers import count
 from nanotui.engine.tasks.checks.kinds import CHECK_KINDS
 from nanotui.engine.tasks.library import load_library, validate_paths
 from nanotui.engine.tasks.model import Task
@@ -16,7 +17,7 @@ COMMAND_MARK = "*"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("tasks", help="list, show and validate tasks", description=__doc__)
+    p = sub.add_parser("tasks", help="list, show and validate tasks", description=help_text(__doc__))
     actions = p.add_subparsers(dest="tasks_action", metavar="ACTION", parser_class=type(p))
     show = actions.add_parser("show", help="a task's rendered prompt, checks and fixture files")
     show.add_argument("task_id", metavar="ID", help="task id from `nanotui tasks`")
@@ -114,7 +115,10 @@ def validate(paths: list[Path], reference: bool) -> int:
     if problems:
         print(f"nanotui: {len(problems)} problem(s) in {where}", file=sys.stderr)
         return 1
-    note = f"; {checked} reference solution(s) pass every check" if reference else ""
+    note = ""
+    if reference:
+        note = (f"; {count(checked, 'reference solution')} {'passes' if checked == 1 else 'pass'} every check"
+                if checked else "; no task here has a reference solution to replay")
     print(f"ok: no problems in {where}{note}")
     return 0
 

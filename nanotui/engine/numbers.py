@@ -1,4 +1,4 @@
-"""How money and seconds are written, the same in the CLI, the app and the reports."""
+"""How money, seconds and counts are written, the same in the CLI, the app and the reports."""
 
 from __future__ import annotations
 
@@ -15,3 +15,8 @@ def usd(value: float | None, unknown: str = "?") -> str:
 
 def secs(value: float | None, missing: str = "-") -> str:
     return missing if value is None else f"{value:.2f}"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 tool call``, ``3 tool calls``."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

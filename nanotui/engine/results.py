@@ -7,8 +7,6 @@ from typing import Any
 
 from nanotui.engine.usage import Usage
 
-STATUSES = ("ok", "error", "timeout", "max_turns", "budget", "cancelled")
-
 
 @dataclass(slots=True)
 class ToolCallRecord:

@@ -12,7 +12,9 @@ from nanotui.engine.verdict.grading import COST_FLOOR_USD, PASS_GRADE
 
 
 def _point_name(text: str, taken: set[str]) -> str:
-    name = re.sub(r"[^A-Za-z0-9 ._-]+", " ", text).strip() or "model"
+    # mermaid cannot take brackets in a point's name: "gpt-oss 20b (Ollama)" -> "gpt-oss 20b - Ollama"
+    name = re.sub(r"\s*\(([^()]*)\)", r" - \1", text)
+    name = " ".join(re.sub(r"[^A-Za-z0-9 ._-]+", " ", name).split()) or "model"
     base, n = name, 2
     while name in taken:
         name, n = f"{base} {n}", n + 1

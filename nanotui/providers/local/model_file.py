@@ -51,7 +51,6 @@ QWEN_CODER_1_5B = ModelFile(
     parts_version="0.2.0",
 )
 BUILTIN_MODELS: dict[str, ModelFile] = {QWEN_CODER_1_5B.alias: QWEN_CODER_1_5B}
-DEFAULT_LOCAL_MODEL = QWEN_CODER_1_5B.alias
 
 
 def models_dir() -> Path:

@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from nanotui.engine.numbers import secs, usd
+from nanotui.engine.numbers import count, secs, usd
 from nanotui.engine.results import AgentResult
 from nanotui.ui.widgets.theme_colors import theme_color
 
@@ -48,7 +48,7 @@ def head_text(agent: AgentResult, grades: Any | None) -> Group:
     first = Text.assemble((agent.display_name, "bold"), "  ", (agent.model, "dim"), "  ", (status, "bold"))
     figures = Text(
         f"wall {secs(agent.wall_s)} s · working {secs(agent.working_s)} s · TTFT {secs(agent.ttft_s)} s · "
-        f"{agent.turns} turns · {len(agent.tool_calls)} tool calls · "
+        f"{count(agent.turns, 'turn')} · {count(len(agent.tool_calls), 'tool call')} · "
         f"tokens in {u.input_tokens:,} (cached {u.cached_input_tokens:,}) out {u.output_tokens:,} "
         f"(reasoning {u.reasoning_tokens:,}) · cost {usd(agent.cost_usd)}"
     )

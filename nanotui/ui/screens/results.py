@@ -22,7 +22,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from nanotui.engine.files import write_text_atomic
-from nanotui.engine.numbers import secs, usd
+from nanotui.engine.numbers import count, secs, usd
 from nanotui.engine.results import RunResult
 from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
 from nanotui.ui.screens.agent_detail import key_argument
@@ -235,7 +235,7 @@ class ResultsScreen(Screen[None]):
             return
         g = next((g for g in self.grades if g.agent_id == agent_id), None)
         parts: list[Any] = [Text.assemble((agent.display_name, "bold"), "  ", (agent.model, "dim"),
-                                          (f"  {agent.turns} turns · {len(agent.tool_calls)} tool calls", "dim"))]
+                                          (f"  {count(agent.turns, 'turn')} · {count(len(agent.tool_calls), 'tool call')}", "dim"))]
         if agent.error:
             parts.append(Text(f"error: {agent.error}", style=f"bold {theme_color(self, 'error')}"))
         if g is not None and g.basis in ("judge", "unscored"):
