@@ -294,3 +294,19 @@ async def test_a_failed_background_task_is_a_notification_not_a_crash(no_ollama)
         await pilot.pause()
         assert any(n.title == "probe failed" and "disk on fire" in n.message for n in app._notifications)
         assert app.is_running and isinstance(app.screen, HomeScreen)
+
+
+async def test_one_broken_task_file_is_one_notification(no_ollama, isolated_cwd: Path) -> None:
+    from nanotui.engine.tasks.library import load_library
+
+    folder = isolated_cwd / "tasks"
+    folder.mkdir()
+    (folder / "broken.toml").write_text('level = "high"\nread_only = "yes"\nprompt = 3\n')
+    library = load_library()
+    assert len([p for p in library.problems if p.startswith("tasks/broken.toml")]) >= 3
+    app = NanotuiApp(roster=roster_without_local(), library=library)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        left_out = [n for n in app._notifications if n.title == "Task file left out"]
+        assert len(left_out) == 1 and "tasks/broken.toml" in left_out[0].message
+        assert "more: nanotui tasks validate" in left_out[0].message

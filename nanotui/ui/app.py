@@ -97,8 +97,13 @@ class NanotuiApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         roster = self._roster or load_roster()
         library = self._library or load_library()
+        # One notification per file left out, however many problems it has.
+        by_file: dict[str, list[str]] = {}
         for problem in library.problems:
-            self.notify(problem, title="Task file left out", severity="warning", timeout=10)
+            by_file.setdefault(problem.partition(": ")[0], []).append(problem)
+        for lines in by_file.values():
+            more = f"\n(+{len(lines) - 1} more: nanotui tasks validate)" if len(lines) > 1 else ""
+            self.notify(lines[0] + more, title="Task file left out", severity="warning", timeout=10)
         self.push_screen(HomeScreen(list(library.tasks), list(roster.entries.values())))
 
     @property
