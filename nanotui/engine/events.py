@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
 from nanotui.engine.results import AgentResult
 from nanotui.engine.usage import Usage
@@ -99,6 +99,9 @@ Event = (
     | RetryScheduled
     | AgentFinished
 )
+
+# kind -> event class, for reading stored events back (every member of the union above).
+EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in get_args(Event)}
 
 Sink = Callable[[Event], None]
 

@@ -15,13 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from nanotui.engine.agent.provider import Provider
-from nanotui.engine.agent.stream import (
-    StreamEvent,
-    StreamReasoning,
-    StreamText,
-    StreamToolCallDelta,
-    StreamTurnEnd,
-)
+from nanotui.engine.agent.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
 from nanotui.engine.agent.tools import ToolDef
 from nanotui.engine.agent.transcript import (
     AssistantMessage,

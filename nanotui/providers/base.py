@@ -4,7 +4,9 @@ timeout and the mapping of an HTTP status to a ProviderError."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from nanotui.engine.agent.tools import ToolDef
 from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.roster.spec import ModelSpec
 
@@ -40,3 +42,11 @@ def http_error(status: int, message: str, hint: str = "", retry_after: str | flo
         retryable=is_retryable_status(status),
         retry_after=wait,
     )
+
+
+def function_tools(tools: list[ToolDef]) -> list[dict[str, Any]]:
+    """The tools as OpenAI-style function definitions (Chat Completions and Ollama take this shape)."""
+    return [
+        {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
+        for t in tools
+    ]

@@ -17,13 +17,7 @@ from typing import Any
 
 from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.retry import parse_retry_after
-from nanotui.engine.agent.stream import (
-    StreamEvent,
-    StreamReasoning,
-    StreamText,
-    StreamToolCallDelta,
-    StreamTurnEnd,
-)
+from nanotui.engine.agent.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
 from nanotui.engine.agent.tools import ToolDef
 from nanotui.engine.agent.transcript import (
     AssistantMessage,
@@ -37,7 +31,7 @@ from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.secrets import redact
 from nanotui.engine.usage import Usage
-from nanotui.providers.base import http_error
+from nanotui.providers.base import function_tools, http_error
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_NUM_CTX = 32768  # enough for the whole task ladder; Ollama's own default truncates it
@@ -100,13 +94,6 @@ def to_messages(system: str, messages: list[Message]) -> list[dict[str, Any]]:
         elif isinstance(m, ToolResultMessage):
             out.append({"role": "tool", "content": m.content, "tool_name": m.name})
     return out
-
-
-def to_tools(tools: list[ToolDef]) -> list[dict[str, Any]]:
-    return [
-        {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
-        for t in tools
-    ]
 
 
 def metrics_from(done: Any) -> dict[str, float]:
@@ -203,7 +190,7 @@ class OllamaProvider(Provider):
         params: dict[str, Any] = {
             "model": self.spec.model,
             "messages": to_messages(system, messages),
-            "tools": to_tools(tools),
+            "tools": function_tools(tools),
             "stream": True,
             "options": options,
         }

@@ -8,13 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from nanotui.engine.agent.provider import Provider
-from nanotui.engine.agent.stream import (
-    StreamEvent,
-    StreamReasoning,
-    StreamText,
-    StreamToolCallDelta,
-    StreamTurnEnd,
-)
+from nanotui.engine.agent.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
 from nanotui.engine.agent.tools import ToolDef
 from nanotui.engine.agent.transcript import (
     AssistantMessage,
@@ -27,7 +21,8 @@ from nanotui.engine.agent.transcript import (
 from nanotui.engine.errors import ProviderError
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.usage import Usage
-from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions
+from nanotui.providers.base import function_tools
+from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions, usage_from
 
 FINISH = {"stop": "end", "tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}
 
@@ -59,26 +54,6 @@ def to_messages(system: str, messages: list[Message]) -> list[dict[str, Any]]:
     return out
 
 
-def to_tools(tools: list[ToolDef]) -> list[dict[str, Any]]:
-    return [
-        {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
-        for t in tools
-    ]
-
-
-def usage_from(u: Any) -> Usage:
-    if u is None:
-        return Usage()
-    cached = getattr(getattr(u, "prompt_tokens_details", None), "cached_tokens", 0) or 0
-    reasoning = getattr(getattr(u, "completion_tokens_details", None), "reasoning_tokens", 0) or 0
-    return Usage(
-        input_tokens=u.prompt_tokens or 0,
-        cached_input_tokens=cached,
-        output_tokens=u.completion_tokens or 0,
-        reasoning_tokens=reasoning,
-    )
-
-
 class ChatProvider(Provider):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__(spec)
@@ -90,7 +65,7 @@ class ChatProvider(Provider):
         params: dict[str, Any] = {
             "model": self.spec.model,
             "messages": to_messages(system, messages),
-            "tools": to_tools(tools),
+            "tools": function_tools(tools),
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -118,7 +93,7 @@ class ChatProvider(Provider):
         try:
             async for chunk in stream:
                 if chunk.usage is not None:
-                    usage = usage_from(chunk.usage)
+                    usage = usage_from(chunk.usage, "prompt_tokens", "completion_tokens")
                 for choice in chunk.choices or []:
                     delta = choice.delta
                     if delta is not None:

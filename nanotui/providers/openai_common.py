@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any
 
 from nanotui.engine.errors import ProviderError
 from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.usage import Usage
 from nanotui.providers.base import api_key_for, request_timeout
 from nanotui.providers.sdk_errors import http_module, map_sdk_error
 
@@ -65,3 +67,19 @@ def sdk_exceptions() -> tuple[type[BaseException], ...]:
     import openai
 
     return (openai.OpenAIError, http_module().HTTPError)
+
+
+def usage_from(u: Any, prompt: str, completion: str) -> Usage:
+    """Normalised usage from either OpenAI protocol: Chat Completions names the counts
+    ``prompt_tokens``/``completion_tokens``, Responses ``input_tokens``/``output_tokens``;
+    both put cached and reasoning tokens in ``<name>_details``."""
+    if u is None:
+        return Usage()
+    cached = getattr(getattr(u, f"{prompt}_details", None), "cached_tokens", 0) or 0
+    reasoning = getattr(getattr(u, f"{completion}_details", None), "reasoning_tokens", 0) or 0
+    return Usage(
+        input_tokens=getattr(u, prompt, 0) or 0,
+        cached_input_tokens=cached,
+        output_tokens=getattr(u, completion, 0) or 0,
+        reasoning_tokens=reasoning,
+    )

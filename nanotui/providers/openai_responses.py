@@ -6,13 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from nanotui.engine.agent.provider import Provider
-from nanotui.engine.agent.stream import (
-    StreamEvent,
-    StreamReasoning,
-    StreamText,
-    StreamToolCallDelta,
-    StreamTurnEnd,
-)
+from nanotui.engine.agent.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
 from nanotui.engine.agent.tools import ToolDef
 from nanotui.engine.agent.transcript import (
     AssistantMessage,
@@ -24,8 +18,7 @@ from nanotui.engine.agent.transcript import (
 )
 from nanotui.engine.errors import ProviderError
 from nanotui.engine.roster.spec import ModelSpec
-from nanotui.engine.usage import Usage
-from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions
+from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions, usage_from
 
 # Imported in a worker thread before any agent's clock starts (see base.preload).
 SDK_MODULES = ("openai",)
@@ -69,19 +62,6 @@ def _replayable(item: Any) -> dict[str, Any]:
     if data.get("type") == "reasoning":
         data.pop("status", None)
     return data
-
-
-def usage_from(u: Any) -> Usage:
-    if u is None:
-        return Usage()
-    cached = getattr(getattr(u, "input_tokens_details", None), "cached_tokens", 0) or 0
-    reasoning = getattr(getattr(u, "output_tokens_details", None), "reasoning_tokens", 0) or 0
-    return Usage(
-        input_tokens=u.input_tokens or 0,
-        cached_input_tokens=cached,
-        output_tokens=u.output_tokens or 0,
-        reasoning_tokens=reasoning,
-    )
 
 
 class ResponsesProvider(Provider):
@@ -175,7 +155,7 @@ class ResponsesProvider(Provider):
         details = getattr(response, "incomplete_details", None)
         if getattr(response, "status", None) == "incomplete":
             stop = "max_tokens" if getattr(details, "reason", "") == "max_output_tokens" else "other"
-        return StreamTurnEnd(message, usage_from(response.usage), stop)
+        return StreamTurnEnd(message, usage_from(response.usage, "input_tokens", "output_tokens"), stop)
 
     async def aclose(self) -> None:
         await self._client.close()

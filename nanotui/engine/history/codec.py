@@ -6,26 +6,10 @@ import hashlib
 import json
 from typing import Any
 
-from nanotui.engine.events import (
-    AgentFinished,
-    AgentStarted,
-    Event,
-    ReasoningDelta,
-    RetryScheduled,
-    TextDelta,
-    ToolCallFinished,
-    ToolCallStarted,
-    TurnFinished,
-)
+from nanotui.engine.events import EVENT_TYPES, AgentFinished, Event, TurnFinished
 from nanotui.engine.results import AgentResult, TaskRef
 from nanotui.engine.secrets import redact
 from nanotui.engine.usage import Usage
-
-EVENT_TYPES: dict[str, type] = {
-    cls.kind: cls
-    for cls in (AgentStarted, TextDelta, ReasoningDelta, ToolCallStarted, ToolCallFinished, TurnFinished,
-                RetryScheduled, AgentFinished)
-}
 
 
 def task_key(task: TaskRef) -> str:

@@ -66,18 +66,13 @@ def _advice_lines(advice: dict[str, Any]) -> list[str]:
     names = {m["model"]: f"{m['display_name']} (`{m['model']}`)" for m in advice["models"]}
     stats = {m["model"]: m for m in advice["models"]}
     out = []
-    if advice["cheapest"]:
-        m = stats[advice["cheapest"]]
-        out.append(f"- **Cheapest** model reaching {PASS_GRADE} or better: {names[m['model']]}, "
-                   f"median {usd(m['median_cost_usd'], UNKNOWN)}.")
-    else:
-        out.append(f"- **Cheapest** model reaching {PASS_GRADE} or better: none (with a known price).")
-    if advice["fastest"]:
-        m = stats[advice["fastest"]]
-        out.append(f"- **Fastest** model reaching {PASS_GRADE} or better: {names[m['model']]}, "
-                   f"median {secs(m['median_wall_s'], NONE)} s.")
-    else:
-        out.append(f"- **Fastest** model reaching {PASS_GRADE} or better: none.")
+    for role, none in (("cheapest", "none (with a known price)"), ("fastest", "none")):
+        model = advice[role]
+        if model:
+            m = stats[model]
+            figure = usd(m["median_cost_usd"], UNKNOWN) if role == "cheapest" else f"{secs(m['median_wall_s'], NONE)} s"
+            found = f"{names[model]}, median {figure}"
+        out.append(f"- **{role.capitalize()}** model reaching {PASS_GRADE} or better: {found if model else none}.")
     return out
 
 

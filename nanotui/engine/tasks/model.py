@@ -81,22 +81,19 @@ class Task:
 
     def render(self, overrides: dict[str, str] | None = None) -> str:
         """The prompt with its variables filled: defaults, then ``overrides`` (``--var``)."""
-        values = self.resolve_variables(overrides)
-        try:
-            return substitute(self.prompt, values)
-        except KeyError as exc:
-            raise ConfigError(
-                f"{self.source}: prompt: uses {{{{{exc.args[0]}}}}} but [variables] does not define it"
-            ) from None
+        return self._fill("prompt", self.prompt, overrides)
 
     def render_rubric(self, overrides: dict[str, str] | None = None) -> str:
         """The rubric with its variables filled, as the judge should see it."""
+        return self._fill("rubric", self.rubric, overrides)
+
+    def _fill(self, field_name: str, template: str, overrides: dict[str, str] | None) -> str:
         values = self.resolve_variables(overrides)
         try:
-            return substitute(self.rubric, values)
+            return substitute(template, values)
         except KeyError as exc:
             raise ConfigError(
-                f"{self.source}: rubric: uses {{{{{exc.args[0]}}}}} but [variables] does not define it"
+                f"{self.source}: {field_name}: uses {{{{{exc.args[0]}}}}} but [variables] does not define it"
             ) from None
 
     def rendered_checks(self, overrides: dict[str, str] | None = None) -> list[CheckSpec]:

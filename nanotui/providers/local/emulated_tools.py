@@ -33,13 +33,7 @@ from typing import Any
 
 from nanotui.engine.agent.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta
 from nanotui.engine.agent.tools import ToolDef
-from nanotui.engine.agent.transcript import (
-    AssistantMessage,
-    Message,
-    ToolCall,
-    ToolResultMessage,
-    UserMessage,
-)
+from nanotui.engine.agent.transcript import AssistantMessage, Message, ToolCall, ToolResultMessage, UserMessage
 
 ACTION_KEY = "action"
 FINAL = "final_answer"
