@@ -23,13 +23,7 @@ from nanotui.engine.agent.tools import TOOL_DEFS, TOOL_NAMES
 from nanotui.engine.agent.transcript import AssistantMessage, ToolCall, ToolResultMessage, UserMessage
 from nanotui.engine.events import AgentStarted, Event, ReasoningDelta, TextDelta, ToolCallFinished, ToolCallStarted
 from nanotui.engine.roster.spec import ModelSpec
-from nanotui.providers.local.emulated_tools import (
-    ActionStream,
-    action_instructions,
-    action_schema,
-    build_request,
-    parse_action,
-)
+from nanotui.providers.local.emulated_tools import ActionStream, action_instructions, action_schema, build_request, parse_action
 from nanotui.providers.local.llama import LocalLlamaProvider
 from tests.servers.openai_server import OpenAIServer
 from tests.servers.script import Reply, split

@@ -8,14 +8,7 @@ from typing import Any
 from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
 from nanotui.engine.agent.tools import ToolDef
-from nanotui.engine.agent.transcript import (
-    AssistantMessage,
-    Message,
-    ToolCall,
-    ToolResultMessage,
-    UserMessage,
-    parse_arguments,
-)
+from nanotui.engine.agent.transcript import AssistantMessage, Message, ToolCall, ToolResultMessage, UserMessage, parse_arguments
 from nanotui.engine.errors import ProviderError
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.providers.openai_common import is_reasoning_model, make_client, map_error, sdk_exceptions, usage_from

@@ -216,12 +216,7 @@ class ArenaScreen(Screen[None]):
     def _load_estimates(self) -> None:
         """Tokenizer and prices, loaded off the UI thread (the tokenizer takes ~0.5 s)."""
         from nanotui.engine.roster.pricing import known_price
-        from nanotui.engine.roster.tokens import (
-            TokenizerUnavailable,
-            encoding_name_for,
-            first_turn_tokens,
-            load_encoding,
-        )
+        from nanotui.engine.roster.tokens import TokenizerUnavailable, encoding_name_for, first_turn_tokens, load_encoding
 
         prompt = self.plan.agent_task.prompt
         loaded: dict[str, tuple[object, int]] = {}
