@@ -11,7 +11,7 @@ from nanotui.engine.results import AgentResult, CheckResult, RunResult, TaskRef,
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.plan import RunPlan
 from nanotui.engine.usage import Usage
-from nanotui.engine.verdict.judge import CandidateGrade, Verdict
+from nanotui.engine.verdict.verdict import Agreement, CandidateGrade, JurorVerdict, Verdict
 
 
 def agent(
@@ -39,12 +39,17 @@ def run_of(*agents: AgentResult, run_id: str = "20260101-000000-aaaaaa", task_id
 
 
 def verdict_for(run: RunResult, grades: dict[str, str | None], status: str = "ok") -> Verdict:
+    """A single judge's verdict (one juror, one pass) with these grades."""
+    judge = "anthropic:claude-opus-4-1"
+    usage = Usage(input_tokens=5000, output_tokens=300)
     return Verdict(
-        judge="anthropic:claude-opus-4-1",
+        judge=judge,
         status=status,
-        candidates={aid: CandidateGrade(aid, f"Candidate {chr(65 + i)}", g, f"rationale for {aid}")
+        candidates={aid: CandidateGrade(aid, f"Candidate {chr(65 + i)}", g, f"rationale for {aid}", {judge: g})
                     for i, (aid, g) in enumerate(sorted(grades.items()))},
-        usage=Usage(input_tokens=5000, output_tokens=300),
+        jurors=[JurorVerdict(judge, status, 1, dict(grades), [dict(grades)], usage=usage, cost_usd=0.1, attempts=1)],
+        agreement=Agreement(reason="one juror: agreement needs two or more"),
+        usage=usage,
         cost_usd=0.1,
         attempts=1,
         seed=f"{run.run_id}:judge",

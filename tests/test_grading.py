@@ -107,8 +107,8 @@ def test_ranking_overall_then_wall_then_cost() -> None:
     assert by_id["a2"].overall == by_id["a4"].overall == "A"
     # speed against the fastest contender (a3, 10 s): 31/11 = 2.8 -> C
     assert by_id["a1"].speed == "C"
-    # cost: (0.05+0.001)/(0.002+0.001) = 17 -> F
-    assert by_id["a1"].cost == "F"
+    # cost: (0.05+0.01)/(0.002+0.01) = 5 -> D (a floor of a cent: a few tenths of a cent is no factor)
+    assert by_id["a1"].cost == "D"
     assert grading_note(grades).startswith("checks only")
 
 
@@ -122,7 +122,7 @@ def test_failed_agents_do_not_set_the_pace() -> None:
     assert grades["a1"].overall == "F" and grades["a1"].rank == 2
 
 
-def test_judge_grades_override_checks_and_unscored_is_not_f() -> None:
+def test_checks_bound_the_judge_and_an_unscored_agent_falls_back_to_its_checks() -> None:
     run = run_of(
         agent("a1", wall_s=10, checks=(True, False)),
         agent("a2", "openai:gpt-5", wall_s=12, checks=(True, True)),
@@ -130,12 +130,16 @@ def test_judge_grades_override_checks_and_unscored_is_not_f() -> None:
     )
     verdict = verdict_for(run, {"a1": "S", "a2": "B", "a3": None}, status="partial")
     grades = {g.agent_id: g for g in grade_run(run, verdict)}
-    assert grades["a1"].performance == "S" and grades["a1"].basis == "judge"
+    # a1: the judge said S, but one of two checks failed: at most the checks-only grade (C)
+    assert grades["a1"].performance == "C" and grades["a1"].basis == "judge" and grades["a1"].capped_by_checks
     assert grades["a1"].rationale == "rationale for a1" and grades["a1"].label == "Candidate A"
-    assert grades["a2"].performance == "B"
-    assert grades["a3"].performance is None and grades["a3"].basis == "unscored"
-    assert grades["a3"].overall is None and grades["a3"].rank == 3  # last, not F
-    assert grading_note(list(grades.values())) == "performance graded by the judge"
+    assert grades["a2"].performance == "B" and not grades["a2"].capped_by_checks  # below the checks: stands
+    assert grades["a3"].performance == "F" and grades["a3"].basis == "checks"  # unscored: its checks grade it
+    assert grading_note(list(grades.values())).startswith("performance graded by the judge")
+    no_checks = run_of(agent("a1"), agent("a2"))
+    unscored = {g.agent_id: g for g in grade_run(no_checks, verdict_for(no_checks, {"a1": "A", "a2": None}))}
+    assert unscored["a2"].performance is None and unscored["a2"].basis == "unscored"
+    assert unscored["a2"].overall is None and unscored["a2"].rank == 2  # last, not F
 
 
 def test_failed_judge_call_falls_back_to_checks() -> None:
@@ -146,7 +150,7 @@ def test_failed_judge_call_falls_back_to_checks() -> None:
 
 
 def test_cancelled_agents_are_not_graded_f() -> None:
-    run = run_of(agent("a1", status="cancelled", checks=(False, False)), agent("a2", checks=(True, True)))
+    run = run_of(agent("a1", status="cancelled", checks=(True, False)), agent("a2", checks=(True, True)))
     grades = {g.agent_id: g for g in grade_run(run)}
     assert grades["a1"].performance is None and grades["a1"].basis == "cancelled" and grades["a1"].rank == 2
     judged = {g.agent_id: g for g in grade_run(run, verdict_for(run, {"a1": "D", "a2": "A"}))}

@@ -98,8 +98,8 @@ def test_show_by_prefix(history: list[str], capsys) -> None:
     assert "judge    anthropic:claude-opus-4-1: ok, $0.1000 (not in the models' costs)" in text
     table = text.split("\n\n")[1].splitlines()
     assert table[0].split()[:8] == ["#", "agent", "model", "perf", "speed", "cost", "overall", "status"]
-    # S performance and speed, but F cost next to a free local model: A overall
-    assert table[2].split()[:8] == ["1", "a1", "GPT-5", "mini", "S", "S", "F", "A"]
+    # Next to a free local model, $0.01 is not an F: the cost floor is a cent, so (0.01+0.01)/(0+0.01) = 2 -> B
+    assert table[2].split()[:8] == ["1", "a1", "GPT-5", "mini", "S", "S", "B", "S"]
     assert "2. a2 Qwen 1.5B (local:qwen2.5-coder-1.5b) — ok [emulated tools]" in text
     assert "judge: rationale for a2" in text and "failed check: check 2 — expected something else" in text
     assert "tools: read_file" in text and "files changed: notes.md" in text and "| AMBER-FALCON-7" in text

@@ -14,7 +14,7 @@ from nanotui.engine.agent.transcript import AssistantMessage, ToolCall
 from nanotui.engine.history.store import RunStore
 from nanotui.engine.roster.pricing import cost_usd
 from nanotui.engine.usage import Usage
-from nanotui.engine.verdict.judge import Judge, choose_judge
+from nanotui.engine.verdict.jury import Jury, choose_jury, resolve_judge
 from nanotui.engine.verdict.reply import parse_reply
 from nanotui.engine.verdict.request import blind_order, build_request, label_for
 from tests.helpers import FactoryProviders
@@ -47,10 +47,11 @@ def two_candidates(openai_server) -> None:
     openai_server.script("gpt-5-nano", Reply(text="I am GPT-5 nano; I guess PEAR.", input_tokens=300, output_tokens=20))
 
 
-def run_two(tmp_path: Path, *extra: str) -> tuple[int, dict]:
+def run_two(tmp_path: Path, *extra: str, passes: str = "1") -> tuple[int, dict]:
+    """One pass unless asked: these tests are about one judge's request; test_jury.py swaps orders."""
     out = tmp_path / "out.json"
     code = main(["run", "--prompt", "What is the secret word?", "-m", "openai:gpt-5-mini", "-m", "openai:gpt-5-nano",
-                 "--json", str(out), *extra])
+                 "--json", str(out), "--judge-passes", passes, *extra])
     return code, json.loads(out.read_text())
 
 
@@ -75,7 +76,7 @@ def test_grades_per_agent_blind_request_and_separate_cost(openai_server, anthrop
     nano = agents["openai:gpt-5-nano"]["grades"]
     assert mini["performance"] == expected[plum_label] and mini["judge_label"] == plum_label
     assert nano["performance"] == expected[({"Candidate A", "Candidate B"} - {plum_label}).pop()]
-    assert mini["performance_basis"] == "judge" and mini["rationale"].endswith("earns " + mini["performance"] + ".")
+    assert mini["performance_basis"]["source"] == "judge" and mini["rationale"].endswith("earns " + mini["performance"] + ".")
     assert {mini["overall"], nano["overall"]} <= set("SABCDF")
     assert data["ranking"][0] == ("a1" if mini["performance"] == "S" else "a2")
     # The judge's usage and cost are its own.
@@ -109,7 +110,7 @@ def test_garbled_reply_is_retried_once_then_unscored(openai_server, anthropic_se
     assert "could not be read" not in judge_user_text(requests[0].body)
     for a in data["agents"]:
         g = a["grades"]
-        assert g["performance"] is None and g["performance_basis"] == "unscored" and g["overall"] is None
+        assert g["performance"] is None and g["performance_basis"]["source"] == "unscored" and g["overall"] is None
     assert data["judge"]["status"] == "unscored" and data["judge"]["attempts"] == 2
 
 
@@ -145,11 +146,11 @@ def test_judge_failure_falls_back_to_checks(openai_server, anthropic_server, tmp
     )
     anthropic_server.always(JUDGE_MODEL, Fault(401, "invalid x-api-key"))
     out = tmp_path / "out.json"
-    code = main(["run", "basic-read", "-m", "openai:gpt-5-mini", "--json", str(out)])
+    code = main(["run", "basic-read", "-m", "openai:gpt-5-mini", "--json", str(out), "--judge-passes", "1"])
     assert code == 0
     data = json.loads(out.read_text())
     (a,) = data["agents"]
-    assert a["grades"]["performance"] == "A" and a["grades"]["performance_basis"] == "checks"
+    assert a["grades"]["performance"] == "A" and a["grades"]["performance_basis"]["source"] == "checks"
     assert data["judge"]["status"] == "error" and "401" in data["judge"]["error"]
     assert data["judge"]["attempts"] == 0 and len(anthropic_server.requests_for("/messages")) == 1
     # the task's rubric reached the judge
@@ -200,7 +201,8 @@ def test_rejudging_a_stored_run_sends_the_same_request(openai_server, anthropic_
                             grades_reply({"Candidate A": "S", "Candidate B": "F"}))
     _, data = run_two(tmp_path)
     capsys.readouterr()
-    assert main(["report", data["run_id"][:17], "--judge", "anthropic:claude-opus-4-1", "--format", "json"]) == 0
+    assert main(["report", data["run_id"][:17], "--judge", "anthropic:claude-opus-4-1", "--judge-passes", "1",
+                 "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     first, second = anthropic_server.requests_for("/messages")
     assert first.body == second.body  # same blinding, same order, same text
@@ -216,9 +218,9 @@ def test_labels_and_seeded_shuffle() -> None:
     assert [label_for(i) for i in (0, 1, 25, 26, 27, 51, 52)] == [
         "Candidate A", "Candidate B", "Candidate Z", "Candidate AA", "Candidate AB", "Candidate AZ", "Candidate BA"]
     agents = [agent(f"a{i}") for i in range(1, 9)]
-    one = [a.agent_id for _, a in blind_order(run_of(*agents, run_id="run-1"))]
-    assert one == [a.agent_id for _, a in blind_order(run_of(*reversed(agents), run_id="run-1"))]
-    others = {tuple(a.agent_id for _, a in blind_order(run_of(*agents, run_id=f"run-{i}"))) for i in range(2, 8)}
+    one = [a.agent_id for a in blind_order(agents, "run-1:judge")]
+    assert one == [a.agent_id for a in blind_order(list(reversed(agents)), "run-1:judge")]
+    others = {tuple(a.agent_id for a in blind_order(agents, f"run-{i}:judge")) for i in range(2, 8)}
     assert len(others | {tuple(one)}) > 1  # the order depends on the run id
 
 
@@ -232,7 +234,9 @@ def test_request_scrubs_names_and_carries_evidence() -> None:
                files_changed=["notes.md"])
     a2 = agent("a2", "ollama:gpt-oss:20b", display_name="gpt-oss 20b (Ollama)", status="timeout",
                error="timed out after 60 s", answer="")
-    text, by_label = build_request(run_of(a1, a2, prompt="Which is better, gpt-oss or Claude?"), "S: PLUM exactly.")
+    run = run_of(a1, a2, prompt="Which is better, gpt-oss or Claude?")
+    text, by_label = build_request(run, [a2, a1], "S: PLUM exactly.")
+    assert by_label == {"Candidate A": "a2", "Candidate B": "a1"}  # labels follow the order shown
     assert "Which is better, gpt-oss or Claude?" in text  # the shared prompt is left alone
     assert "S: PLUM exactly." in text
     text = text.split("# Candidates", 1)[1]
@@ -258,22 +262,25 @@ def test_parse_reply_variants() -> None:
     assert nothing == {} and problems
 
 
-def test_choose_judge(monkeypatch) -> None:
-    assert choose_judge(disabled=True).model is None
-    no_key = choose_judge()
-    assert no_key.model is None and "ANTHROPIC_API_KEY" in (no_key.note or "")
+def test_choose_jury(monkeypatch) -> None:
+    assert choose_jury(disabled=True).models == ()
+    no_key = choose_jury()
+    assert no_key.models == () and "ANTHROPIC_API_KEY" in (no_key.note or "")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0000000000")
-    assert choose_judge().spec == "anthropic:claude-opus-4-1"
+    assert choose_jury().spec == "anthropic:claude-opus-4-1"
     monkeypatch.setenv("NANOTUI_JUDGE", "ollama:qwen3:8b")
-    assert choose_judge().spec == "ollama:qwen3:8b"  # no key needed
-    assert choose_judge("anthropic:claude-sonnet-4-5").spec == "anthropic:claude-sonnet-4-5"
+    assert choose_jury().spec == "ollama:qwen3:8b"  # no key needed
+    monkeypatch.setenv("NANOTUI_JUDGE", "ollama:qwen3:8b, openai:gpt-5-mini")  # a list; one lacks its key
+    choice = choose_jury()
+    assert choice.specs == ["ollama:qwen3:8b"] and "OPENAI_API_KEY is not set" in (choice.note or "")
+    assert choose_jury(["anthropic:claude-sonnet-4-5"]).spec == "anthropic:claude-sonnet-4-5"
 
 
 async def test_nothing_to_judge_makes_no_call() -> None:
     def factory(spec):
         raise AssertionError("no provider should be made")
 
-    verdict = await Judge("openai:gpt-5", providers=FactoryProviders(factory)).grade(run_of())
+    verdict = await Jury([resolve_judge("openai:gpt-5")], providers=FactoryProviders(factory)).grade(run_of(), None)
     assert verdict.status == "ok" and verdict.candidates == {} and verdict.cost_usd is None
 
 
@@ -287,6 +294,6 @@ async def test_judge_with_a_provider_that_breaks(monkeypatch) -> None:
             pass
 
     run = run_of(agent("a1"), agent("a2"))
-    verdict = await Judge("openai:gpt-5", providers=FactoryProviders(lambda spec: Broken())).grade(run)
+    verdict = await Jury([resolve_judge("openai:gpt-5")], providers=FactoryProviders(lambda spec: Broken())).grade(run, None)
     assert verdict.status == "error" and "bug in a provider" in (verdict.error or "")
     assert all(c.grade is None for c in verdict.candidates.values())

@@ -4,11 +4,11 @@ into a file. With ``--judge SPEC`` the stored run is judged first (the new verdi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
 from nanotui.commands.args import help_text
+from nanotui.commands.judging import add_judge_arguments, choose_from_args, judge_and_report
 from nanotui.engine.files import check_output_path, write_text_atomic
 from nanotui.engine.history.store import RunStore
 from nanotui.engine.report.data import FORMATS, report_for_run
@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("run_id", metavar="RUN_ID", help="a run id from `nanotui history` (a unique prefix will do), or latest for the newest run")
     p.add_argument("-o", "--output", type=Path, metavar="PATH", help="write to PATH instead of stdout")
     p.add_argument("--format", choices=FORMATS, help="md (default) or json; -o x.json implies json")
-    p.add_argument("--judge", metavar="SPEC", help="judge the stored run with SPEC first and keep the verdict")
+    add_judge_arguments(p, with_off=False)
     return p
 
 
@@ -35,18 +35,16 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args.output, args.format)
     with RunStore() as store:
         run_id = store.resolve_run_id(args.run_id)
-        if args.judge is not None:
+        if args.judge or args.jury:
             from nanotui.engine.run.service import judge_run
-            from nanotui.engine.verdict.judge import choose_judge
             from nanotui.providers.registry import SdkProviders
 
-            choice = choose_judge(args.judge)
-            assert choice.model is not None  # an explicit --judge either resolves or raises
-            print(f"nanotui: judging run {run_id} with {choice.spec}", file=sys.stderr)
+            choice = choose_from_args(args)
             stored = store.load_run(run_id)
             rubric = stored.extra.get("plan", {}).get("rubric")
-            verdict = asyncio.run(judge_run(stored, rubric, choice.model, providers=SdkProviders(), history=store))
-            print(f"nanotui: judge {verdict.status}" + (f": {verdict.error}" if verdict.error else ""), file=sys.stderr)
+            print(f"nanotui: judging run {run_id} with {choice.spec}", file=sys.stderr)
+            judge_and_report(choice, stored, rubric, args.judge_passes, lambda: judge_run(
+                stored, rubric, choice.models, providers=SdkProviders(), passes=args.judge_passes, history=store))
         text = report_for_run(store, run_id, fmt)
     if args.output is None:
         sys.stdout.write(text)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from nanotui.commands.args import help_text, key_value, positive_float, positive_int
 from nanotui.commands.format import table
+from nanotui.commands.judging import add_judge_arguments, choose_from_args, judge_and_report
 from nanotui.commands.progress import Progress
 from nanotui.engine.files import check_output_path, write_text_atomic
 from nanotui.engine.history.codec import scrub
@@ -22,8 +23,9 @@ from nanotui.engine.run.orchestrator import RunInterrupted
 from nanotui.engine.run.plan import RunPlan, plan_run
 from nanotui.engine.run.service import RecordedRun
 from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
-from nanotui.engine.verdict.judge import JudgeChoice, Verdict, choose_judge
+from nanotui.engine.verdict.jury import JuryChoice
 from nanotui.engine.verdict.trials import expand_trials
+from nanotui.engine.verdict.verdict import Verdict
 from nanotui.providers.registry import SdkProviders
 
 
@@ -42,8 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--max-cost", type=positive_float("--max-cost"), help="USD budget per agent")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")
     p.add_argument("--report", type=Path, metavar="PATH", help="write the report (markdown; .json for JSON)")
-    p.add_argument("--judge", metavar="SPEC", help="judge model (default anthropic:claude-opus-4-1 or $NANOTUI_JUDGE)")
-    p.add_argument("--no-judge", action="store_true", help="grade from the task's checks only")
+    add_judge_arguments(p)
     p.add_argument("--trials", type=positive_int("--trials"), default=1, metavar="N",
                    help="run each model N times (the report shows spread and pass^k)")
     return p
@@ -111,19 +112,20 @@ def run(args: argparse.Namespace) -> int:
         if path is not None:
             check_output_path(path, flag)
     plan = build_plan(args)
-    judge = choose_judge(args.judge, args.no_judge)
+    judge = choose_from_args(args)
     models = len(plan.specs)
     plan.specs = expand_trials(plan.specs, args.trials)
     with RunStore() as store:
         return _run_recorded(args, plan, judge, store, models)
 
 
-def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JudgeChoice, store: RunStore, models: int) -> int:
+def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JuryChoice, store: RunStore, models: int) -> int:
     board = LiveBoard()
     for i, spec in enumerate(plan.specs):
         board.add(f"a{i + 1}", spec.spec, spec.display_name)
     progress = Progress(board)
-    recorded = RecordedRun(plan, providers=SdkProviders(), history=store, judge=judge.model, trials=args.trials,
+    recorded = RecordedRun(plan, providers=SdkProviders(), history=store, jurors=judge.models,
+                           judge_passes=args.judge_passes, trials=args.trials,
                            sink=progress)
     run_id = recorded.run_id
     title = plan.task_ref.id or "ad-hoc prompt"
@@ -141,17 +143,12 @@ def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JudgeChoice, s
     verdict = None
     if interrupted:
         print("nanotui: run interrupted: finished agents are kept in history; no judge", file=sys.stderr)
-    elif result.agents and judge.model is not None:
-        print(f"nanotui: judging {len(result.agents)} candidate(s) with {judge.spec}", file=sys.stderr)
+    elif result.agents and judge.models:
         try:
-            verdict = asyncio.run(recorded.judge())
+            verdict = judge_and_report(judge, result, plan.rubric, args.judge_passes, recorded.judge)
         except KeyboardInterrupt:
             print("nanotui: judge interrupted; grades from checks only", file=sys.stderr)
             interrupted = True
-        if verdict is not None:
-            detail = f": {verdict.error}" if verdict.error else ""
-            print(f"nanotui: judge {verdict.status}, {usd(verdict.cost_usd)} (not in the models' costs){detail}",
-                  file=sys.stderr)
     if judge.note and not interrupted:
         print(f"nanotui: {judge.note}", file=sys.stderr)
     grades = grade_run(result, verdict)

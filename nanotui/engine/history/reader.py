@@ -13,7 +13,7 @@ from nanotui.engine.errors import ConfigError
 from nanotui.engine.events import AgentFinished, Event
 from nanotui.engine.history.codec import event_from_dict
 from nanotui.engine.results import AgentResult, CheckResult, RunResult, TaskRef
-from nanotui.engine.verdict.judge import Verdict
+from nanotui.engine.verdict.verdict import Verdict
 
 UNFINISHED_ERROR = "nanotui stopped before this agent finished"
 

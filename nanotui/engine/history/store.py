@@ -34,7 +34,7 @@ from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.secrets import redact
 
 if TYPE_CHECKING:
-    from nanotui.engine.verdict.judge import Verdict
+    from nanotui.engine.verdict.verdict import Verdict
 
 HISTORY_FILE = "history.sqlite3"
 FLUSH_INTERVAL_S = 0.2

@@ -29,7 +29,7 @@ from nanotui.engine.verdict.trials import trial_stats
 
 if TYPE_CHECKING:
     from nanotui.engine.history.store import RunStore
-    from nanotui.engine.verdict.judge import Verdict
+    from nanotui.engine.verdict.verdict import Verdict
 
 REPORT_FORMAT = "nanotui-report/1"
 FORMATS = ("md", "json")
@@ -41,9 +41,15 @@ FORMATS = ("md", "json")
 def grading_method() -> dict[str, Any]:
     return {
         "grades": "S A B C D F (S best); points S=5 A=4 B=3 C=2 D=1 F=0",
-        "performance": "the judge's grade; without a judge, the task's checks: all pass A, none F, "
-        "otherwise round(4 x share passed) kept within D..B; an agent with no checks that did not "
-        "finish is F; an agent cancelled by the user is not graded",
+        "performance": "the jury's grade, never above the checks-only grade when a check failed (capped); "
+        "without a usable jury grade, the task's checks: all pass A, none F, otherwise round(4 x share passed) "
+        "kept within D..B; an agent with no checks that did not finish is F; an agent cancelled by the user is "
+        "not graded",
+        "jury": "each juror grades blind, in a shuffled order and in its reverse (two passes): a candidate "
+        "graded differently in the two orders gets the mean rounded down and is flagged; the jury's grade is "
+        "the median of its jurors' grades (ties rounded down); a juror does not grade candidates of its own "
+        "vendor when another juror can; failed jurors are left out; agreement is Krippendorff's alpha "
+        "(ordinal), flagged below 0.67",
         "speed_and_cost": "ratio r = (x + floor) / (best + floor) against the best contender of the run "
         "(agents whose performance is not F)",
         "ratio_steps": [[limit, grade] for limit, grade in RATIO_STEPS] + [[None, "F"]],

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from nanotui.engine.numbers import secs, usd
+from nanotui.engine.report.judge import judge_section
 from nanotui.engine.report.tables import (
     NONE,
     UNKNOWN,
@@ -63,7 +64,10 @@ def _ranking(data: dict[str, Any]) -> list[str]:
     rows = []
     for r in data["ranking"]:
         g = r["grades"]
-        perf = grade_text(g, "performance") + (" (checks)" if g["performance_basis"] == "checks" else "")
+        basis = g["performance_basis"]
+        perf = grade_text(g, "performance") + (" (checks)" if basis["source"] == "checks" else "")
+        perf += " ⚑capped" if basis["capped_by_checks"] else ""
+        perf += " ⚑order" if basis["position_consistent"] is False else ""
         checks = f"{r['checks_passed']}/{r['checks_total']}" if r["checks_total"] else "–"
         rows.append([
             r["rank"], f"[{model_label(r)}](#{anchor(r)})", perf, grade_text(g, "speed"), grade_text(g, "cost"),
@@ -138,7 +142,11 @@ def _agent_section(row: dict[str, Any], agent: dict[str, Any]) -> list[str]:
     lines.append(" · ".join(facts))
     lines.append("")
     basis = {"judge": "judge", "checks": "checks only", "status": "did not finish", "unscored": "judge: unscored",
-             "cancelled": "cancelled, not graded", "none": "no judge, no checks"}[g["performance_basis"]]
+             "cancelled": "cancelled, not graded", "none": "no judge, no checks"}[g["performance_basis"]["source"]]
+    if g["performance_basis"]["cap"]:
+        basis += f"; capped by checks: {g['performance_basis']['cap']}"
+    if g["performance_basis"]["position_consistent"] is False:
+        basis += "; graded differently when the order was swapped"
     lines.append(f"Performance **{grade_text(g, 'performance')}** ({basis}) · Speed **{grade_text(g, 'speed')}** · "
                  f"Cost **{grade_text(g, 'cost')}** · Overall **{grade_text(g, 'overall')}**")
     lines.append("")
@@ -174,31 +182,6 @@ def _agent_section(row: dict[str, Any], agent: dict[str, Any]) -> list[str]:
             lines += [f"<details><summary><code>{html_escape(path)}</code></summary>", "",
                       fence(diff, "diff") if diff else "_(no diff recorded)_", "", "</details>", ""]
         lines.pop()
-    return lines
-
-
-def _judge(data: dict[str, Any]) -> list[str]:
-    j = data["judge"]
-    if j is None:
-        return ["## Judge", "", "No judge verdict for this run: performance comes from the task's checks "
-                "(`nanotui report RUN_ID --judge SPEC` judges a stored run)."]
-    u = j["usage"]
-    lines = [
-        "## Judge",
-        "",
-        f"`{j['judge']}` graded the candidates blind (labels in an order shuffled with seed `{j['seed']}`, "
-        "model names scrubbed from their material).",
-        "",
-        table(["Status", "Attempts", "Tokens in / out", "Cost", "Wall s"],
-               [[j["status"], j["attempts"], f"{u['input_tokens']:,} / {u['output_tokens']:,}",
-                 usd(j["cost_usd"], UNKNOWN), secs(j["wall_s"], NONE)]], right={1, 2, 3, 4}),
-        "",
-        "The judge's cost is its own: it is not added to any candidate's cost.",
-    ]
-    if j["error"]:
-        lines += ["", f"**Judge error:** {cell(j['error'])}"]
-    if j["status"] in ("partial", "unscored"):
-        lines += ["", "Candidates without a readable grade after one retry are **unscored** (not F)."]
     return lines
 
 
@@ -249,6 +232,6 @@ def render_markdown(data: dict[str, Any]) -> str:
     parts += ["## Models", ""]
     for row in data["ranking"]:
         parts += _agent_section(row, by_id[row["agent_id"]]) + [""]
-    parts += _judge(data) + [""]
+    parts += judge_section(data) + [""]
     parts += _method(data)
     return redact("\n".join(parts).rstrip("\n") + "\n")

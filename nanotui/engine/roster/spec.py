@@ -55,6 +55,12 @@ class ModelSpec:
         return PROVIDERS[self.provider]
 
     @property
+    def vendor(self) -> str:
+        """Who made the model (not who serves it): gpt-oss on Ollama is OpenAI's. A judge
+        of the same vendor as a candidate is the self-preference case."""
+        return vendor_of(self.provider, self.model)
+
+    @property
     def key_env(self) -> str | None:
         """The environment variable holding this model's API key, if it needs one."""
         return self.api_key_env or KEY_ENV.get(self.provider)
@@ -75,3 +81,20 @@ def parse_spec(text: str, where: str | None = None, field: str = "model") -> tup
     if where:
         raise ConfigError(f"{where}: " + "; ".join(p for p in (problem, f"expected {expected}") if p))
     raise ConfigError(problem, field=field, value=text, expected=expected)
+
+
+# Model-name prefixes -> the vendor that made the model, for models served by someone else.
+VENDOR_PREFIXES = (
+    ("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"), ("chatgpt", "openai"),
+    ("claude", "anthropic"), ("gemini", "google"), ("gemma", "google"), ("llama", "meta"),
+    ("qwen", "alibaba"), ("mistral", "mistral"), ("mixtral", "mistral"), ("deepseek", "deepseek"),
+    ("phi", "microsoft"), ("granite", "ibm"),
+)
+
+
+def vendor_of(provider: str, model: str) -> str:
+    name = model.lower().rpartition("/")[2]
+    for prefix, vendor in VENDOR_PREFIXES:
+        if name.startswith(prefix):
+            return vendor
+    return {"openai-compat": "openai"}.get(provider, provider)

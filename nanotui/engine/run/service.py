@@ -19,7 +19,9 @@ from nanotui.engine.results import RunResult, TaskRef
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.orchestrator import Orchestrator, RunInterrupted
 from nanotui.engine.run.plan import RunPlan
-from nanotui.engine.verdict.judge import Judge, JudgeProgress, Verdict
+from nanotui.engine.verdict.judge import JudgeProgress
+from nanotui.engine.verdict.jury import DEFAULT_PASSES, Jury
+from nanotui.engine.verdict.verdict import Verdict
 
 
 class RunHistory(Protocol):
@@ -53,15 +55,17 @@ JudgeProgressSink = Callable[[JudgeProgress], None]
 async def judge_run(
     run: RunResult,
     rubric: str | None,
-    judge: ModelSpec,
+    jurors: Sequence[ModelSpec],
     *,
     providers: ProviderRegistry,
+    passes: int = DEFAULT_PASSES,
     history: RunHistory | None = None,
     progress: JudgeProgressSink | None = None,
 ) -> Verdict:
-    """Judge ``run`` and keep the verdict in ``history`` (a verdict that cannot be saved is
-    still returned: the grades on screen do not depend on the disk)."""
-    verdict = await Judge(judge, providers=providers).grade(run, rubric, progress)
+    """Judge ``run`` with a jury of ``jurors`` (one is a single judge) and keep the verdict in
+    ``history`` (the verdict is returned either way: the grades on screen do not depend on
+    the disk)."""
+    verdict = await Jury(list(jurors), providers=providers, passes=passes).grade(run, rubric, progress)
     if history is not None:
         history.add_verdict(run.run_id, verdict)
     return verdict
@@ -76,7 +80,8 @@ class RecordedRun:
         *,
         providers: ProviderRegistry,
         history: RunHistory | None = None,
-        judge: ModelSpec | None = None,
+        jurors: Sequence[ModelSpec] = (),
+        judge_passes: int = DEFAULT_PASSES,
         trials: int = 1,
         sink: Sink | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -85,7 +90,8 @@ class RecordedRun:
         self.plan = plan
         self.providers = providers
         self.history = history
-        self.judge_model = judge
+        self.jurors = list(jurors)
+        self.judge_passes = judge_passes
         self.trials = trials
         self.run_id = run_id or new_run_id()
         self._sink = sink
@@ -140,7 +146,8 @@ class RecordedRun:
         history = self.history
         if history is None:
             return
-        plan = self.plan.describe(trials=self.trials, judge=self.judge_model.spec if self.judge_model else None)
+        judge = ", ".join(j.spec for j in self.jurors) or None
+        plan = self.plan.describe(trials=self.trials, judge=judge)
         self._history_step(
             "start recording the run",
             lambda: history.begin_run(self.run_id, self.plan.task_ref, self.plan.specs, plan,
@@ -179,12 +186,12 @@ class RecordedRun:
         return run
 
     async def judge(self, progress: JudgeProgressSink | None = None) -> Verdict | None:
-        """Judge the finished run with the chosen judge, if any, and keep the verdict."""
-        if self.result is None or self.judge_model is None or not self.result.agents:
+        """Judge the finished run with the chosen jury, if any, and keep the verdict."""
+        if self.result is None or not self.jurors or not self.result.agents:
             return None
         history = self.history if self.history_error is None else None
-        self.verdict = await judge_run(self.result, self.plan.rubric, self.judge_model, providers=self.providers,
-                                       history=history, progress=progress)
+        self.verdict = await judge_run(self.result, self.plan.rubric, self.jurors, providers=self.providers,
+                                       passes=self.judge_passes, history=history, progress=progress)
         return self.verdict
 
     def cancel(self, agent_id: str) -> bool:

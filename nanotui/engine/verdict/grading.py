@@ -11,13 +11,13 @@ The README's "History, judge and reports" section documents the same numbers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from nanotui.engine.results import AgentResult, CheckResult, RunResult
 
-if TYPE_CHECKING:  # the judge module imports providers lazily; keep grading import-light
-    from nanotui.engine.verdict.judge import Verdict
+if TYPE_CHECKING:
+    from nanotui.engine.verdict.verdict import Verdict
 
 GRADES = ("S", "A", "B", "C", "D", "F")
 POINTS = {"S": 5, "A": 4, "B": 3, "C": 2, "D": 1, "F": 0}
@@ -26,9 +26,10 @@ BY_POINTS = {p: g for g, p in POINTS.items()}
 # Ratio of an agent's figure to the best contender's -> grade (first limit it fits under).
 RATIO_STEPS: tuple[tuple[float, str], ...] = ((1.10, "S"), (1.5, "A"), (2.0, "B"), (3.0, "C"), (5.0, "D"))
 # Added to both sides of the ratio so that differences too small to matter do not read as
-# a factor: under a second of wall time, under a tenth of a cent.
+# a factor: under a second of working time, under a cent (a free local model beside a
+# $0.01 run must not make that run read as F).
 SPEED_FLOOR_S = 1.0
-COST_FLOOR_USD = 0.001
+COST_FLOOR_USD = 0.01
 WEIGHTS = {"performance": 0.6, "speed": 0.25, "cost": 0.15}
 
 PASS_GRADE = "A"  # "reached A or better": a trial passes, the advisor recommends
@@ -48,16 +49,29 @@ class AgentGrades:
     rank: int = 0
     rationale: str = ""
     label: str = ""  # the judge's blind label ("Candidate C"), if judged
+    cap: str | None = None  # why the judge's grade was lowered to the checks-only grade
+    juror_grades: dict[str, str | None] = field(default_factory=dict)
+    position_consistent: bool | None = None  # False: a juror graded it differently in the two orders
 
     @property
     def passed(self) -> bool:
         return reaches(self.performance, PASS_GRADE)
 
+    @property
+    def capped_by_checks(self) -> bool:
+        return self.cap is not None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
             "performance": self.performance,
-            "performance_basis": self.basis,
+            "performance_basis": {
+                "source": self.basis,
+                "capped_by_checks": self.capped_by_checks,
+                "cap": self.cap,
+                "juror_grades": dict(self.juror_grades),
+                "position_consistent": self.position_consistent,
+            },
             "speed": self.speed,
             "cost": self.cost,
             "overall": self.overall,
@@ -112,23 +126,41 @@ def overall_grade(performance: str | None, speed: str | None, cost: str | None) 
     return BY_POINTS[min(POINTS[performance], _half_up(score))], score
 
 
-def _performance(agent: AgentResult, verdict: Verdict | None) -> tuple[str | None, Basis, str, str]:
-    """(grade, basis, rationale, label)"""
-    if verdict is not None and verdict.usable:
-        cand = verdict.candidates.get(agent.agent_id)
-        if cand is not None:
-            if cand.grade is None:
-                return None, "unscored", cand.rationale, cand.label
-            return cand.grade, "judge", cand.rationale, cand.label
+@dataclass(frozen=True, slots=True)
+class Performance:
+    grade: str | None
+    basis: Basis
+    rationale: str = ""
+    label: str = ""
+    cap: str | None = None
+    juror_grades: dict[str, str | None] = field(default_factory=dict)
+    position_consistent: bool | None = None
+
+
+def _performance(agent: AgentResult, verdict: Verdict | None) -> Performance:
+    """Checks are facts: a judge's grade never stands above the checks-only grade when a
+    check failed, and without a usable judge grade the checks grade."""
+    from_checks = performance_from_checks(agent.checks)
+    cand = verdict.candidates.get(agent.agent_id) if verdict is not None and verdict.usable else None
+    if cand is not None and cand.grade is not None:
+        grade, cap = cand.grade, None
+        failed = [c for c in agent.checks if not c.passed]
+        if failed and from_checks is not None and POINTS[grade] > POINTS[from_checks]:
+            passed = len(agent.checks) - len(failed)
+            cap = f"judge said {grade}; {passed}/{len(agent.checks)} checks passed, so at most {from_checks}"
+            grade = from_checks
+        return Performance(grade, "judge", cand.rationale, cand.label, cap, dict(cand.juror_grades),
+                           cand.position_consistent)
     if agent.status == "cancelled":
         # Stopped by the user (or a crash of nanotui): not the model's failure, so no F.
-        return None, "cancelled", "cancelled before it finished", ""
-    from_checks = performance_from_checks(agent.checks)
+        return Performance(None, "cancelled", "cancelled before it finished")
     if from_checks is not None:
-        return from_checks, "checks", "", ""
+        return Performance(from_checks, "checks")
     if agent.status != "ok":
-        return "F", "status", f"did not finish: {agent.status}", ""
-    return None, "none", "", ""
+        return Performance("F", "status", f"did not finish: {agent.status}")
+    if cand is not None:
+        return Performance(None, "unscored", cand.rationale, cand.label, None, dict(cand.juror_grades))
+    return Performance(None, "none")
 
 
 def _agent_index(agent_id: str) -> tuple[int, str]:
@@ -148,31 +180,31 @@ def grade_run(run: RunResult, verdict: Verdict | None = None) -> list[AgentGrade
     perf = {a.agent_id: _performance(a, verdict) for a in run.agents}
     # The field speed and cost are measured against: agents that did the job at least
     # partly. An agent that failed in 0.1 s must not make everyone else look slow.
-    field = [a for a in run.agents if perf[a.agent_id][0] not in (None, "F")] or list(run.agents)
-    best_wall = min((a.wall_s for a in field), default=0.0)
-    known_costs = [a.cost_usd for a in field if a.cost_usd is not None]
+    contenders = [a for a in run.agents if perf[a.agent_id].grade not in (None, "F")] or list(run.agents)
+    best_wall = min((a.wall_s for a in contenders), default=0.0)
+    known_costs = [a.cost_usd for a in contenders if a.cost_usd is not None]
     best_cost = min(known_costs) if known_costs else None
     graded: list[tuple[AgentGrades, AgentResult]] = []
     for a in run.agents:
-        p, basis, rationale, label = perf[a.agent_id]
+        p = perf[a.agent_id]
         speed = relative_grade(a.wall_s, best_wall, SPEED_FLOOR_S)
         cost = None
         if a.cost_usd is not None:
             cost = relative_grade(a.cost_usd, best_cost if best_cost is not None else a.cost_usd, COST_FLOOR_USD)
-        overall, score = overall_grade(p, speed, cost)
-        graded.append((AgentGrades(a.agent_id, p, basis, speed, cost, overall, score, 0, rationale, label), a))
+        overall, score = overall_grade(p.grade, speed, cost)
+        graded.append((AgentGrades(a.agent_id, p.grade, p.basis, speed, cost, overall, score, 0, p.rationale, p.label,
+                                   p.cap, p.juror_grades, p.position_consistent), a))
     graded.sort(key=lambda pair: rank_key(*pair))
-    return [
-        AgentGrades(g.agent_id, g.performance, g.basis, g.speed, g.cost, g.overall, g.score, i + 1, g.rationale, g.label)
-        for i, (g, _) in enumerate(graded)
-    ]
+    return [replace(g, rank=i + 1) for i, (g, _) in enumerate(graded)]
 
 
 def grading_note(grades: list[AgentGrades]) -> str:
     """One line saying what the performance grades rest on."""
     bases = {g.basis for g in grades}
     if "judge" in bases or "unscored" in bases:
-        return "performance graded by the judge"
+        capped = sum(g.capped_by_checks for g in grades)
+        note = f"; {capped} capped by failed checks" if capped else ""
+        return "performance graded by the judge, never above what the task's checks allow" + note
     if "checks" in bases:
         return "checks only (no judge): performance from the task's checks"
     return "no judge and no checks: only agents that failed to finish are graded (F)"

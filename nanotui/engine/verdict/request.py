@@ -89,11 +89,18 @@ def label_for(i: int) -> str:
     return f"Candidate {letters}"
 
 
-def blind_order(run: RunResult) -> list[tuple[str, AgentResult]]:
-    """(label, agent) pairs in a shuffled order seeded by the run id (reproducible)."""
-    agents = sorted(run.agents, key=lambda a: a.agent_id)
-    random.Random(f"{run.run_id}:judge").shuffle(agents)
-    return [(label_for(i), a) for i, a in enumerate(agents)]
+def blind_order(agents: list[AgentResult], seed: str) -> list[AgentResult]:
+    """``agents`` in a shuffled order seeded by ``seed`` (reproducible: a re-judge sends the
+    same request)."""
+    ordered = sorted(agents, key=lambda a: a.agent_id)
+    random.Random(seed).shuffle(ordered)
+    return ordered
+
+
+def labelled(order: list[AgentResult]) -> list[tuple[str, AgentResult]]:
+    """Labels follow the order shown: the first candidate is always "Candidate A", so a
+    juror that favours whatever it sees first is caught when the order is reversed."""
+    return [(label_for(i), a) for i, a in enumerate(order)]
 
 
 def _name_scrubber(agents: list[AgentResult]) -> Callable[[str], str]:
@@ -167,13 +174,16 @@ def candidate_block(label: str, agent: AgentResult) -> str:
     return "\n".join(parts)
 
 
-def build_request(run: RunResult, rubric: str | None) -> tuple[str, dict[str, str]]:
-    """The user message and label -> agent_id."""
-    order = blind_order(run)
+def build_request(
+    run: RunResult, order: list[AgentResult], rubric: str | None
+) -> tuple[str, dict[str, str]]:
+    """The user message for the candidates in ``order`` (labelled in that order) and
+    label -> agent_id."""
+    pairs = labelled(order)
     # Only the candidates' material is scrubbed: the prompt and rubric are the same for all
     # and may name a model on purpose.
     scrub = _name_scrubber(run.agents)
-    blocks = [scrub(candidate_block(label, agent)) for label, agent in order]
+    blocks = [scrub(candidate_block(label, agent)) for label, agent in pairs]
     text = "\n".join(
         [
             "# Task given to every candidate",
@@ -184,9 +194,9 @@ def build_request(run: RunResult, rubric: str | None) -> tuple[str, dict[str, st
             "",
             (rubric or GENERIC_RUBRIC).strip(),
             "",
-            f"# Candidates ({len(order)})",
+            f"# Candidates ({len(pairs)})",
             "",
             *blocks,
         ]
     )
-    return redact(text), {label: agent.agent_id for label, agent in order}
+    return redact(text), {label: agent.agent_id for label, agent in pairs}

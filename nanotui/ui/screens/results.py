@@ -32,7 +32,8 @@ from nanotui.ui.widgets.theme_colors import theme_color
 if TYPE_CHECKING:
     from nanotui.engine.history.store import RunStore
     from nanotui.engine.verdict.advisor import Advice
-    from nanotui.engine.verdict.judge import JudgeProgress, Verdict
+    from nanotui.engine.verdict.judge import JudgeProgress
+    from nanotui.engine.verdict.verdict import Verdict
 
 
 NOTE_CALLS = 8  # tool calls listed for the highlighted agent (enter shows all)
@@ -275,13 +276,13 @@ class ResultsScreen(Screen[None]):
     # -- judge ---------------------------------------------------------------------------
 
     def _judge_model(self) -> Any:
-        from nanotui.engine.verdict.judge import resolve_judge
+        from nanotui.engine.verdict.jury import resolve_judge
 
         return resolve_judge()
 
     def _judge_ready(self) -> bool:
         from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.verdict.judge import missing_key
+        from nanotui.engine.verdict.jury import missing_key
 
         try:
             return missing_key(self._judge_model()) is None
@@ -290,7 +291,7 @@ class ResultsScreen(Screen[None]):
 
     def _initial_judge_line(self) -> Text:
         from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.verdict.judge import missing_key
+        from nanotui.engine.verdict.jury import missing_key
 
         if self.verdict is not None:
             return self._verdict_text(self.verdict)
@@ -320,7 +321,7 @@ class ResultsScreen(Screen[None]):
 
     def action_judge(self) -> None:
         from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.verdict.judge import missing_key
+        from nanotui.engine.verdict.jury import missing_key
 
         if self._judging:
             self.notify("The judge is already at work.", severity="warning")
