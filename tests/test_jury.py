@@ -236,3 +236,18 @@ def test_stored_verdicts_read_back(tmp_path: Path) -> None:
         store.add_verdict(run.run_id, v)
         back = store.latest_verdict(run.run_id)
     assert back is not None and back.to_dict() == v.to_dict()
+
+
+def test_show_verdicts_lists_every_verdict_and_their_agreement(tmp_path: Path, capsys) -> None:
+    from tests.stored_runs import store_run
+
+    run = run_of(agent("a1"), agent("a2"), agent("a3"))
+    with RunStore() as store:
+        store_run(store, run)
+        store.add_verdict(run.run_id, verdict_for(run, {"a1": "S", "a2": "B", "a3": "F"}))
+        store.add_verdict(run.run_id, verdict_for(run, {"a1": "S", "a2": "C", "a3": "F"}))
+    capsys.readouterr()
+    assert main(["show", run.run_id, "--verdicts"]) == 0
+    out = capsys.readouterr().out
+    assert "#1" in out and "#2" in out and "anthropic:claude-opus-4-1" in out
+    assert "2/3 agents graded the same by every verdict" in out and "α=" in out

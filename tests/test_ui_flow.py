@@ -42,7 +42,7 @@ async def test_pick_task_three_models_run_results_export(openai_server, anthropi
     openai_server.script("gpt-5-mini", READ, ANSWER)
     anthropic_server.script("claude-3-haiku-20240307", READ, ANSWER)
     ollama_server.script("gpt-oss:20b", READ, SLOW_ANSWER)
-    anthropic_server.script("claude-opus-4-1", GRADES)  # the default judge
+    anthropic_server.script("claude-opus-4-1", GRADES, GRADES)  # the default judge, in both orders
 
     app = NanotuiApp()
     async with app.run_test(size=(160, 48)) as pilot:
@@ -78,7 +78,9 @@ async def test_pick_task_three_models_run_results_export(openai_server, anthropi
         # The task's checks ran on every agent (read with read_file, codename, exact reply).
         assert [[c.passed for c in a.checks] for a in arena.result.agents] == [[True] * 3] * 3
 
-        # Results: the judge runs by itself (ANTHROPIC_API_KEY is set) and fills the grades.
+        # The judge starts as soon as the run finishes (ANTHROPIC_API_KEY is set), before the
+        # results are opened; leaving the arena would not stop it.
+        await wait_for(pilot, lambda: app.judging.job(arena.run_id) is not None)
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen))
         results = app.screen

@@ -54,7 +54,13 @@ def three_agents() -> RunResult:
     return run
 
 
-# The blind order for RUN_ID is a2, a1, a3 (seeded by the run id).
+# The blind order for RUN_ID is a2, a1, a3 (seeded by the run id); the second pass shows
+# them in reverse (a3, a1, a2), labelled A, B, C again.
+GRADES_REVERSED = Reply(calls=[Call("submit_grades", {"grades": [
+    {"candidate": "Candidate A", "grade": "F", "rationale": "Did not run: no answer at all."},
+    {"candidate": "Candidate B", "grade": "A", "rationale": "Found and fixed the typo; verified by re-reading."},
+    {"candidate": "Candidate C", "grade": "C", "rationale": "Claimed a fix it never made; one check failed."},
+]})], input_tokens=3100, output_tokens=140)
 GRADES = Reply(calls=[Call("submit_grades", {"grades": [
     {"candidate": "Candidate A", "grade": "C", "rationale": "Claimed a fix it never made; one check failed."},
     {"candidate": "Candidate B", "grade": "A", "rationale": "Found and fixed the typo; verified by re-reading."},
@@ -102,7 +108,7 @@ def test_snapshot_results_checks_only(snap_compare) -> None:
 
 def test_snapshot_results_judged_other_theme(snap_compare, anthropic_server) -> None:
     """The judge runs by itself (key set), fills grades and rationales; ember theme."""
-    anthropic_server.script("claude-opus-4-1", GRADES)
+    anthropic_server.script("claude-opus-4-1", GRADES, GRADES_REVERSED)
 
     async def go(pilot) -> None:
         pilot.app.theme = "nanotui-ember"
@@ -114,10 +120,33 @@ def test_snapshot_results_judged_other_theme(snap_compare, anthropic_server) -> 
     assert snap_compare(NanotuiApp(), terminal_size=SIZE, run_before=go)
 
 
+def test_snapshot_results_with_a_jury(snap_compare, openai_server, anthropic_server, ollama_server,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three jurors of three vendors: none grades its own vendor's candidates; the jurors'
+    grades, the marks for a cap and for a grade that changed with the order, the agreement."""
+    monkeypatch.setenv("NANOTUI_JUDGE", "openai:gpt-5, anthropic:claude-sonnet-4-6, ollama:gpt-oss:120b")
+
+    def grades(**by_label: str) -> Reply:
+        return Reply(calls=[Call("submit_grades", {"grades": [
+            {"candidate": f"Candidate {label}", "grade": g, "rationale": f"{g} for {label}."}
+            for label, g in by_label.items()]})], input_tokens=2000, output_tokens=100)
+
+    # gpt-5 and gpt-oss (OpenAI's) grade only Claude 3 Haiku; Sonnet grades the two OpenAI models.
+    openai_server.script("gpt-5", grades(A="S"), grades(A="S"))
+    ollama_server.script("gpt-oss:120b", grades(A="C"), grades(A="C"))
+    anthropic_server.script("claude-sonnet-4-6", grades(A="S", B="F"), grades(A="S", B="F"))
+
+    async def go(pilot) -> None:
+        await show(three_agents())(pilot)
+        await pilot.press("down")
+
+    assert snap_compare(NanotuiApp(), terminal_size=SIZE, run_before=go)
+
+
 def test_snapshot_agent_detail_diff(snap_compare) -> None:
     async def go(pilot) -> None:
         await show(three_agents())(pilot)
-        await pilot.press("down", "enter", "]", "]")  # GPT-5 mini, then the "Files changed" tab
+        await pilot.press("enter", "]", "]")  # GPT-5 mini (first), then the "Files changed" tab
         await pilot.pause()
 
     assert snap_compare(NanotuiApp(), terminal_size=SIZE, run_before=go)
@@ -132,9 +161,10 @@ async def test_ranking_and_keyboard_sorting() -> None:
         await show(three_agents())(pilot)
         table = app.screen.query_one(ResultsTable)
         ids = lambda: [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]  # noqa: E731
-        # Checks only: a1 all pass (A) but slow and dear -> B overall; a2 2/3 (B) and fast
-        # and cheap -> B overall; the tie goes to wall time. a3 failed: F.
-        assert ids() == ["a2", "a1", "a3"]
+        # Checks only: a1 all pass (A), twice as slow (B) and $0.012 against $0.002 (B with the
+        # cent floor) -> A overall; a2 2/3 (B), fast and cheap -> B overall (never above its
+        # performance). a3 failed: F.
+        assert ids() == ["a1", "a2", "a3"]
         assert {g.basis for g in app.screen.grades} == {"checks"}
         await pilot.press("s")  # performance
         assert table.sort.name == "performance" and ids() == ["a1", "a2", "a3"]
@@ -155,10 +185,10 @@ async def test_enter_opens_the_agent_detail_and_escape_returns() -> None:
         results = app.screen
         await pilot.press("down", "enter")
         detail = app.screen
-        assert isinstance(detail, AgentDetailScreen) and detail.agent.agent_id == "a1"  # second in rank
+        assert isinstance(detail, AgentDetailScreen) and detail.agent.agent_id == "a2"  # second in rank
         await pilot.press("]")
         assert detail.query_one("TabbedContent").active == "trace"
-        assert detail.query_one("#detail-trace").row_count == 3
+        assert detail.query_one("#detail-trace").row_count == 2
         await pilot.press("[", "[")
         assert detail.query_one("TabbedContent").active == "judge"
         await pilot.press("escape")
@@ -187,7 +217,7 @@ async def test_judge_failure_keeps_checks_grades(anthropic_server) -> None:
 
 
 async def test_judge_result_is_stored_with_the_run(anthropic_server) -> None:
-    anthropic_server.script("claude-opus-4-1", GRADES)
+    anthropic_server.script("claude-opus-4-1", GRADES, GRADES_REVERSED)
     store = RunStore()
     run = store_run(store, three_agents())
     app = NanotuiApp(store=store)

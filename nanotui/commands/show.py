@@ -12,7 +12,9 @@ from nanotui.engine.history.store import RunStore
 from nanotui.engine.numbers import secs, usd
 from nanotui.engine.results import AgentResult, RunResult
 from nanotui.engine.secrets import redact
-from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
+from nanotui.engine.verdict.agreement import ordinal_alpha
+from nanotui.engine.verdict.grading import POINTS, AgentGrades, grade_run, grading_note
+from nanotui.engine.verdict.verdict import Verdict
 
 ANSWER_PREVIEW = 300
 
@@ -20,6 +22,8 @@ ANSWER_PREVIEW = 300
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="print one stored run", description=help_text(__doc__))
     p.add_argument("run_id", metavar="RUN_ID", help="a run id from `nanotui history` (a unique prefix will do), or latest for the newest run")
+    p.add_argument("--verdicts", action="store_true",
+                   help="list every verdict kept for the run (re-judged runs have several) and how far they agree")
     return p
 
 
@@ -69,7 +73,7 @@ def agent_summary(a: AgentResult, g: AgentGrades) -> str:
     return "\n".join(lines)
 
 
-def render_run(run: RunResult, verdict) -> str:  # verdict: Verdict | None
+def render_run(run: RunResult, verdict: Verdict | None) -> str:
     grades = grade_run(run, verdict)
     task = run.task.id or "ad-hoc prompt"
     head = [
@@ -88,10 +92,41 @@ def render_run(run: RunResult, verdict) -> str:  # verdict: Verdict | None
     return redact("\n".join(head) + "\n\n" + ranking_table(run, grades) + "\n\n" + "\n\n".join(body))
 
 
+def render_verdicts(run: RunResult, verdicts: list[Verdict]) -> str:
+    """Every verdict of ``run``, oldest first, one column each, and their agreement."""
+    if not verdicts:
+        return f"run {run.run_id}: no verdict yet (nanotui report {run.run_id} --judge SPEC judges it)"
+    rows = []
+    for i, v in enumerate(verdicts, start=1):
+        a = v.agreement
+        inner = "–" if a.value is None else f"{a.value:.2f}"
+        rows.append([str(i), v.created_at.replace("T", " ").replace("+00:00", ""), v.judge, v.status,
+                     usd(v.cost_usd), inner])
+    lines = [table(["#", "when (UTC)", "jurors", "status", "cost", "jury α"], rows, right={0, 4, 5}), ""]
+    agents = [a for a in run.agents]
+    grade_rows = [[a.agent_id, a.display_name, *(_grade_of(v, a.agent_id) for v in verdicts)] for a in agents]
+    lines.append(table(["agent", "model", *(f"#{i}" for i in range(1, len(verdicts) + 1))], grade_rows))
+    units = [[POINTS[g] for v in verdicts if (g := _grade_of(v, a.agent_id)) in POINTS] for a in agents]
+    value, reason = ordinal_alpha(units) if len(verdicts) > 1 else (None, "one verdict")
+    same = sum(1 for u in units if len(u) > 1 and len(set(u)) == 1)
+    both = sum(1 for u in units if len(u) > 1)
+    between = f"α={value:.2f}" if value is not None else f"α not defined ({reason})"
+    if both:
+        between += f"; {same}/{both} agents graded the same by every verdict"
+    lines += ["", f"agreement between the verdicts: {between}"]
+    return redact("\n".join(lines))
+
+
+def _grade_of(v: Verdict, agent_id: str) -> str:
+    c = v.candidates.get(agent_id)
+    return (c.grade or "unscored") if c is not None else "-"
+
+
 def run(args: argparse.Namespace) -> int:
     with RunStore() as store:
         run_id = store.resolve_run_id(args.run_id)
         stored = store.load_run(run_id)
         verdict = store.latest_verdict(run_id)
-    print(render_run(stored, verdict))
+        verdicts = store.verdicts(run_id) if args.verdicts else []
+    print(render_verdicts(stored, verdicts) if args.verdicts else render_run(stored, verdict))
     return 0

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from nanotui.ui.commands import NanotuiCommands
+from nanotui.ui.judging import JudgeUpdated, Judging
 from nanotui.ui.settings import load_settings, save_settings
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class NanotuiApp(App[None]):
         self._store = store
         self._store_error: str | None = None
         self.last_run: RunResult | None = None
+        self.judging = Judging(self)
         self._install_themes()
 
     # -- themes and settings -------------------------------------------------------------
@@ -145,7 +147,22 @@ class NanotuiApp(App[None]):
         self.push_screen(ArenaScreen(plan, store=self.store))
 
     def on_arena_screen_run_finished(self, message: Any) -> None:
-        self.last_run = message.run
+        """A fresh run is judged as soon as it finishes (not a cancelled one: press j for it,
+        as ``nanotui run`` does not judge an interrupted run either)."""
+        run = message.run
+        self.last_run = run
+        if not run.interrupted and run.agents:
+            from nanotui.ui.screens.results import stored_in
+
+            self.judging.start(run, message.rubric, stored_in(self.store, run))
+
+    def on_judge_updated(self, message: JudgeUpdated) -> None:
+        from nanotui.ui.screens.arena import ArenaScreen
+        from nanotui.ui.screens.results import ResultsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ResultsScreen | ArenaScreen) and screen.run_id == message.job.run_id:
+                screen.judge_updated(message.job)
 
     def on_arena_screen_show_results(self, message: Any) -> None:
         self.show_results(message.run)
@@ -217,4 +234,7 @@ def run_app() -> int:
 
     app = NanotuiApp(roster=load_roster(), library=load_library())
     app.run()
+    for job in app.judging.unfinished:
+        print(f"nanotui: the judge of run {job.run_id} had not finished; its grades are from the checks until you "
+              f"judge it: nanotui report {job.run_id} --judge SPEC", file=sys.stderr)
     return app.return_code or 0

@@ -207,6 +207,8 @@ def grading_note(grades: list[AgentGrades]) -> str:
         return "performance graded by the judge, never above what the task's checks allow" + note
     if "checks" in bases:
         return "checks only (no judge): performance from the task's checks"
+    if bases == {"cancelled"}:
+        return "not graded: every agent was cancelled before it finished"
     return "no judge and no checks: only agents that failed to finish are graded (F)"
 
 

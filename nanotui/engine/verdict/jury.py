@@ -223,8 +223,9 @@ class Jury:
             if not order:
                 return []
             orders = [order, list(reversed(order))][: self.passes]
-            return list(await asyncio.gather(*(judge.grade_pass(run, o, rubric, progress, i + 1)
-                                               for i, o in enumerate(orders))))
+            # One pass after the other: the second order is asked only once the first is read
+            # (the same requests in the same order every time; kinder to rate limits).
+            return [await judge.grade_pass(run, o, rubric, progress, i + 1) for i, o in enumerate(orders)]
 
         results = await asyncio.gather(*(juror_passes(j) for j in self.jurors))
         jurors = [self._juror_verdict(j, jobs[j.spec], outcomes) for j, outcomes in zip(self.jurors, results)]

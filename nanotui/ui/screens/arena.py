@@ -34,6 +34,7 @@ from nanotui.engine.run.live import LiveBoard
 from nanotui.engine.run.orchestrator import RunInterrupted
 from nanotui.engine.run.plan import RunPlan
 from nanotui.engine.run.service import RecordedRun, RunHistory
+from nanotui.ui.judging import JudgeJob, judge_status_text
 from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
 from nanotui.ui.widgets.arena_lines import KeyHints, StatusLine
@@ -117,9 +118,10 @@ class ArenaScreen(Screen[None]):
     class RunFinished(Message):
         """The run is over (finished, or cancelled from the arena); ``run`` has every agent."""
 
-        def __init__(self, run: RunResult) -> None:
+        def __init__(self, run: RunResult, rubric: str | None = None) -> None:
             super().__init__()
             self.run = run
+            self.rubric = rubric  # for the judge: the task's rubric with this run's variables
 
     class ShowResults(Message):
         """The user asked to see the results of ``run``."""
@@ -161,6 +163,7 @@ class ArenaScreen(Screen[None]):
         self._started_at: float | None = None
         self._finished_at: float | None = None
         self._history_reported = False
+        self._judge_note = ""
         self._columns = 1
 
     # -- layout -----------------------------------------------------------------------------
@@ -275,7 +278,7 @@ class ArenaScreen(Screen[None]):
         counts = f"{len(self.agent_ids)} agents: {running} running · {queued} queued · {finished} done"
         if self.result is not None:
             state = "[$warning]cancelled[/]" if self.result.interrupted else "[$success]finished[/]"
-            tail = f"{state} in {elapsed:.1f}s — r: results"
+            tail = f"{state} in {elapsed:.1f}s — r: results" + (f" · {escape(self._judge_note)}" if self._judge_note else "")
         else:
             tail = f"{elapsed:.1f}s"
         self.query_one("#arena-status", StatusLine).show(f"[b]{escape(title)}[/b]  {counts}  {tail}")
@@ -312,7 +315,7 @@ class ArenaScreen(Screen[None]):
         self._report_history()
         self._refresh_status()
         self._refresh_keys()
-        self.post_message(self.RunFinished(run))
+        self.post_message(self.RunFinished(run, self.plan.rubric))
         if self.on_done is not None:
             self.on_done(run)
         if run.interrupted:
@@ -456,4 +459,13 @@ class ArenaScreen(Screen[None]):
 
     def action_leave(self) -> None:
         if self.app.screen is self and len(self.app.screen_stack) > 1:
+            judging = getattr(self.app, "judging", None)
+            if judging is not None and judging.running(self.run_id):
+                self.notify("The judge is still at work on this run; its grades appear in its results "
+                            "(History, ctrl+o) when it is done.", timeout=6)
             self.app.pop_screen()
+
+    def judge_updated(self, job: JudgeJob) -> None:
+        """The app's judge of this run moved on: say so in the status line."""
+        self._judge_note = judge_status_text(job)
+        self._refresh_status()

@@ -25,6 +25,7 @@ from nanotui.engine.files import write_text_atomic
 from nanotui.engine.numbers import count, secs, usd
 from nanotui.engine.results import RunResult
 from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
+from nanotui.ui.judging import JudgeJob, Judging, judge_status_text
 from nanotui.ui.screens.agent_detail import key_argument
 from nanotui.ui.widgets.results_table import ResultsTable
 from nanotui.ui.widgets.theme_colors import theme_color
@@ -32,7 +33,6 @@ from nanotui.ui.widgets.theme_colors import theme_color
 if TYPE_CHECKING:
     from nanotui.engine.history.store import RunStore
     from nanotui.engine.verdict.advisor import Advice
-    from nanotui.engine.verdict.judge import JudgeProgress
     from nanotui.engine.verdict.verdict import Verdict
 
 
@@ -138,15 +138,6 @@ class ResultsScreen(Screen[None]):
         Binding("j", "judge", "Judge", id="results.judge"),
     ]
 
-    class JudgeProgressed(Message):
-        def __init__(self, progress: JudgeProgress) -> None:
-            super().__init__()
-            self.progress = progress
-
-    class JudgeDone(Message):
-        def __init__(self, verdict: Verdict) -> None:
-            super().__init__()
-            self.verdict = verdict
 
     class AdviceReady(Message):
         def __init__(self, advice: Advice) -> None:
@@ -160,8 +151,18 @@ class ResultsScreen(Screen[None]):
         self.auto_judge = auto_judge
         self.verdict: Verdict | None = None
         self.grades: list[AgentGrades] = []
-        self._judging = False
-        self._judge_spec: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.run_result.run_id
+
+    @property
+    def judging(self) -> Judging:
+        return self.app.judging  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def _judging(self) -> bool:
+        return self.judging.running(self.run_id)
 
     # -- layout --------------------------------------------------------------------------
 
@@ -199,12 +200,16 @@ class ResultsScreen(Screen[None]):
         self.sub_title = "results"
         if self._is_stored():
             self.verdict = self.store.latest_verdict(self.run_result.run_id)
+        job = self.judging.job(self.run_id)
+        if job is not None and job.verdict is not None and job.verdict.usable:
+            self.verdict = job.verdict
         self._regrade()
         self.table.focus()
         self._set_judge_line(self._initial_judge_line())
-        if self.auto_judge and self.verdict is None and self._judge_ready():
-            self.action_judge()
-        else:
+        fresh = not self.run_result.interrupted and self.run_result.agents
+        if self.auto_judge and fresh and self.verdict is None and job is None:
+            self.action_judge(quiet=True)  # a fresh run that nobody judged yet
+        if not self._judging:
             self.compute_advice()
 
     def _is_stored(self) -> bool:
@@ -242,6 +247,14 @@ class ResultsScreen(Screen[None]):
         if g is not None and g.basis in ("judge", "unscored"):
             parts.append(Text.assemble(("judge: ", "dim"), (g.performance or "unscored", "bold"), " — ",
                                        g.rationale or "(no rationale)"))
+            if len(g.juror_grades) > 1:
+                parts.append(Text("jurors: " + " · ".join(f"{spec} {grade or 'unscored'}"
+                                                          for spec, grade in g.juror_grades.items()), style="dim"))
+            if g.cap:
+                parts.append(Text(f"⚑ capped by checks: {g.cap}", style=theme_color(self, "warning")))
+            if g.position_consistent is False:
+                parts.append(Text("↕ a juror graded it differently when the order was swapped (mean, rounded down)",
+                                  style=theme_color(self, "warning")))
         failed = [c for c in agent.checks if not c.passed]
         if failed:
             parts.append(Text("failed checks: " + "; ".join(
@@ -275,73 +288,82 @@ class ResultsScreen(Screen[None]):
 
     # -- judge ---------------------------------------------------------------------------
 
-    def _judge_model(self) -> Any:
-        from nanotui.engine.verdict.jury import resolve_judge
-
-        return resolve_judge()
-
-    def _judge_ready(self) -> bool:
-        from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.verdict.jury import missing_key
-
-        try:
-            return missing_key(self._judge_model()) is None
-        except NanotuiError:
-            return False
-
     def _initial_judge_line(self) -> Text:
-        from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.verdict.jury import missing_key
-
+        job = self.judging.job(self.run_id)
+        if job is not None:
+            return self._job_text(job)
         if self.verdict is not None:
             return self._verdict_text(self.verdict)
-        try:
-            model = self._judge_model()
-        except NanotuiError as exc:
-            return Text(f"No judge: {exc}", style="dim")
-        env = missing_key(model)
-        if env:
-            return Text.assemble(
-                ("No judge yet: ", "bold"), f"{env} is not set (the judge is {model.spec}) — grades are ",
-                ("checks only", "bold"), ". Set it and press ", ("j", "bold"), ".")
-        return Text.assemble(("Not judged yet — press ", "dim"), ("j", "bold"), (f" to ask {model.spec}.", "dim"))
+        choice = self.judging.choice()
+        if not choice.models:
+            note = (choice.note or "").removeprefix("no judge: ").split("; performance from")[0]
+            return Text.assemble(("No judge yet: ", "bold"), f"{note} — grades are ", ("checks only", "bold"),
+                                 ". Set a key and press ", ("j", "bold"), ".")
+        return Text.assemble(("Not judged yet — press ", "dim"), ("j", "bold"), (f" to ask {choice.spec}.", "dim"))
 
     def _verdict_text(self, v: Verdict) -> Text:
         if v.status == "error":
             return Text.assemble(("Judge failed: ", "bold"), v.error or "unknown error",
                                  " — grades from checks only. Press ", ("j", "bold"), " to try again.")
         text = Text.assemble(("Judged by ", "dim"), (v.judge, "bold"), (f" · {v.status}", "dim"))
-        if v.status in ("partial", "unscored"):
-            text.append(" (agents without a readable grade are unscored, never F)", style="dim")
+        if len(v.jurors) > 1:
+            a = v.agreement
+            if a.value is None:
+                text.append(f" · agreement: {a.reason}", style="dim")
+            else:
+                style = f"bold {theme_color(self, 'warning')}" if a.low else "dim"
+                text.append(f" · agreement α={a.value:.2f}" + (" — LOW: lean on these grades with care" if a.low
+                                                                else ""), style=style)
+        if v.position_consistency is not None:
+            text.append(f" · same grade in both orders {v.position_consistency:.0%}", style="dim")
+        if v.failed_jurors:
+            text.append(" · left out: " + ", ".join(j.spec for j in v.failed_jurors), style="bold")
+        names = {a.agent_id: a.display_name for a in self.run_result.agents}
+        shared = [names.get(p["agent_id"], p["agent_id"]) for p in v.self_preference if not p.get("excluded")]
+        if shared:
+            text.append(f" · same vendor as the judge: {', '.join(shared)}", style="bold")
+        capped = sum(g.capped_by_checks for g in self.grades)
+        if capped:
+            text.append(f" · {capped} capped by failed checks (⚑)", style="dim")
         text.append(f" · judge cost {usd(v.cost_usd)} (not added to any model's cost)", style="dim")
         return text
+
+    def _job_text(self, job: JudgeJob) -> Text:
+        if job.done and job.verdict is not None:
+            return self._verdict_text(job.verdict)
+        return Text(judge_status_text(job))
 
     def _set_judge_line(self, text: Text) -> None:
         self.query_one("#judge-status", Static).update(text)
 
-    def action_judge(self) -> None:
-        from nanotui.engine.errors import NanotuiError
-        from nanotui.engine.verdict.jury import missing_key
-
+    def action_judge(self, quiet: bool = False) -> None:
         if self._judging:
-            self.notify("The judge is already at work.", severity="warning")
+            if not quiet:
+                self.notify("The judge is already at work.", severity="warning")
             return
         if not self.run_result.agents:
-            self.notify("This run has no agents to judge.", severity="warning")
+            if not quiet:
+                self.notify("This run has no agents to judge.", severity="warning")
             return
-        try:
-            model = self._judge_model()
-        except NanotuiError as exc:
-            self.notify(str(exc), title="No judge", severity="error")
+        job = self.judging.start(self.run_result, self._rubric(), stored_in(self.store, self.run_result))
+        if job is None:
+            if not quiet:
+                self.notify(self.judging.choice().note or "no judge is ready", title="No judge", severity="error")
             return
-        env = missing_key(model)
-        if env:
-            self.notify(f"{env} is not set — needed by the judge {model.spec}.", title="No judge", severity="error")
-            return
-        self._judging = True
-        self._judge_spec = model.spec
-        self._set_judge_line(Text(f"Judge {model.spec}: starting…"))
-        self.run_judge(model, self._rubric())
+        self._set_judge_line(self._job_text(job))
+
+    def judge_updated(self, job: JudgeJob) -> None:
+        """The app's judge of this run moved on (called by the app)."""
+        if job.done:
+            if job.verdict is not None and (job.verdict.usable or self.verdict is None):
+                self.verdict = job.verdict
+            self._regrade()
+            if job.verdict is not None and job.verdict.status == "error":
+                self.notify(job.verdict.error or "the judge failed", title="Judge failed", severity="error")
+            elif job.error:
+                self.notify(job.error, title="Judge", severity="warning")
+            self.compute_advice()
+        self._set_judge_line(self._job_text(job))
 
     def _rubric(self) -> str | None:
         """The task's rubric as recorded with the run, else from the task library."""
@@ -361,63 +383,6 @@ class ResultsScreen(Screen[None]):
             except NanotuiError:
                 return None
         return None
-
-    @work(thread=True, exclusive=True, group="judge", exit_on_error=False)
-    def run_judge(self, model: Any, rubric: str | None) -> None:
-        from nanotui.engine.run.service import judge_run
-        from nanotui.providers.registry import SdkProviders
-
-        last: list[tuple[str, int]] = [("", -1000)]
-
-        def progress(p: JudgeProgress) -> None:
-            # Streaming reports come per delta; repaint every 200 characters at most.
-            phase, chars = last[0]
-            if p.phase != phase or p.output_chars - chars >= 200:
-                last[0] = (p.phase, p.output_chars)
-                self.post_message(self.JudgeProgressed(p))
-
-        # The verdict is saved by the message handler, on the UI thread (the store's owner).
-        verdict = asyncio.run(judge_run(self.run_result, rubric, model, providers=SdkProviders(), progress=progress))
-        self.post_message(self.JudgeDone(verdict))
-
-    def on_results_screen_judge_progressed(self, message: JudgeProgressed) -> None:
-        if not self._judging:
-            return
-        p = message.progress
-        spec = self._judge_spec or "judge"
-        attempt = f" (attempt {p.attempt})" if p.attempt > 1 else ""
-        if p.phase == "asking":
-            text = Text(f"Judge {spec}: sending {len(self.run_result.agents)} blinded candidates…{attempt}")
-        elif p.phase == "streaming":
-            text = Text(f"Judge {spec}: reading its reply — {p.output_chars:,} characters{attempt}")
-        elif p.phase == "retrying":
-            text = Text(f"Judge {spec}: reply unreadable ({p.detail}); asking once more")
-        else:
-            text = Text(f"Judge {spec}: grading…")
-        self._set_judge_line(text)
-
-    def on_results_screen_judge_done(self, message: JudgeDone) -> None:
-        self._judging = False
-        verdict = message.verdict
-        if self._is_stored():
-            try:
-                self.store.add_verdict(self.run_result.run_id, verdict)
-            except Exception as exc:
-                self.notify(f"Could not store the verdict: {exc}", severity="warning")
-        if verdict.usable or self.verdict is None:
-            self.verdict = verdict
-        self._regrade()
-        self._set_judge_line(self._verdict_text(verdict))
-        if verdict.status == "error":
-            self.notify(verdict.error or "the judge failed", title="Judge failed", severity="error")
-        self.compute_advice()
-
-    def on_worker_state_changed(self, event: Any) -> None:
-        from textual.worker import WorkerState
-
-        if event.worker.group == "judge" and event.state == WorkerState.ERROR:
-            self._judging = False
-            self._set_judge_line(Text(f"Judge failed: {event.worker.error}"))
 
     # -- advisor -------------------------------------------------------------------------
 

@@ -51,10 +51,9 @@ COLUMNS = (
     ("rank", "#"), ("model", "Model"), ("status", "Status"), ("checks", "Checks"),
     ("perf", "Perf"), ("speed", "Speed"), ("costg", "Cost"), ("overall", "Overall"),
     ("wall", "Wall s"), ("ttft", "TTFT s"), ("tok_in", "Tokens in"), ("tok_out", "Tokens out"),
-    ("usd", "$"),
 )
 # The column that shows each sort's figure gets the ▲/▼ mark.
-SORT_COLUMN = {"rank": "rank", "performance": "perf", "wall time": "wall", "TTFT": "ttft", "cost": "usd",
+SORT_COLUMN = {"rank": "rank", "performance": "perf", "wall time": "wall", "TTFT": "ttft", "cost": "costg",
                "tokens": "tok_in", "checks": "checks", "model": "model"}
 
 
@@ -107,12 +106,23 @@ class ResultsTable(DataTable[Any]):
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return row_key.value
 
-    def _grade(self, grade: str | None, *, basis: str | None = None) -> Text:
+    def _grade(self, grade: str | None, *, g: AgentGrades | None = None) -> Text:
+        basis = g.basis if g is not None else None
         if grade is None:
             return Text("unscored" if basis == "unscored" else "–", style="dim", justify="center")
         text = Text(grade, style=f"bold {theme_color(self, GRADE_COLOURS[grade])}", justify="center")
         if basis == "checks":
             text.append("ᶜ", style="dim")  # performance from checks only
+        if g is not None and g.capped_by_checks:
+            text.append("⚑", style=theme_color(self, "warning"))  # the judge said more; a check failed
+        if g is not None and g.position_consistent is False:
+            text.append("↕", style=theme_color(self, "warning"))  # graded differently when the order was swapped
+        return text
+
+    def _cost_grade(self, grade: str | None, cost: float | None) -> Text:
+        """The cost grade with the absolute cost beside it: a grade alone can mislead."""
+        text = self._grade(grade)
+        text.append(f" {usd(cost)}", style="dim")
         return text
 
     def _row(self, a: AgentResult) -> list[Any]:
@@ -133,15 +143,14 @@ class ResultsTable(DataTable[Any]):
             Text(a.display_name),
             status,
             checks,
-            self._grade(g.performance if g else None, basis=g.basis if g else None),
+            self._grade(g.performance if g else None, g=g),
             self._grade(g.speed if g else None),
-            self._grade(g.cost if g else None),
+            self._cost_grade(g.cost if g else None, a.cost_usd),
             self._grade(g.overall if g else None),
             Text(secs(a.wall_s), **right),
             Text(secs(a.ttft_s), **right),
             Text(f"{a.usage.input_tokens:,}", **right),
             Text(f"{a.usage.output_tokens:,}", **right),
-            Text(usd(a.cost_usd), **right),
         ]
 
     def _fill(self) -> None:
