@@ -13,6 +13,7 @@ from nanotui.engine.agent.loop import AgentTask, Limits
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
 from nanotui.engine.agent.provider import ProviderRegistry
 from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.workspace import check_budget, refuse_protected
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.results import AgentResult, TaskRef
 from nanotui.engine.roster.roster_file import Roster, load_roster
@@ -74,6 +75,8 @@ class RunPlan:
 
 
 def check_workspace(path: Path, flag: str = "--workspace") -> Path:
+    """``path`` resolved, once it is known to be a readable folder that each agent may copy:
+    not holding the temporary folder or nanotui's own, and within the copy budget."""
     if not path.exists():
         raise ConfigError(f"{flag} {path}: no such directory")
     if not path.is_dir():
@@ -84,6 +87,8 @@ def check_workspace(path: Path, flag: str = "--workspace") -> Path:
         next(iter(path.iterdir()), None)
     except OSError as exc:
         raise ConfigError(f"{flag} {path}: not readable ({exc.strerror})") from None
+    refuse_protected(path, flag)
+    check_budget(path, flag)
     return path.resolve()
 
 
@@ -125,7 +130,12 @@ def plan_run(
         task = load_library().get(task_id)
         rendered = task.render(variables)
         task_ref = TaskRef(task.id, rendered, task.title)
-        ws = task.workspace if workspace is None else check_workspace(workspace)
+        if workspace is not None:
+            ws = check_workspace(workspace)
+        elif task.workspace is not None:
+            ws = check_workspace(task.workspace, f"task {task.id}: workspace")
+        else:
+            ws = None
         agent_task = AgentTask(rendered, ws, task.read_only if read_only is None else read_only)
         turns = max_turns or task.max_turns or DEFAULT_MAX_TURNS
         timeout = timeout_s or task.timeout_s or DEFAULT_TIMEOUT_S
