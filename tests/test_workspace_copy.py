@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from nanotui.engine.agent import workspace as ws_mod
 from nanotui.engine.agent.loop import AgentTask
 from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.agent.workspace import OWNER_FILE, clean_stale_copies
@@ -271,6 +270,3 @@ def test_a_task_file_that_is_a_symlink_loop_is_one_line(tmp_path: Path) -> None:
     _, problems = parse_task_file(tmp_path / "a.md")
     assert len(problems) == 1 and "a.md: file: cannot read" in problems[0]
 
-
-def test_module_defaults_are_documented_numbers() -> None:
-    assert ws_mod.DEFAULT_MAX_BYTES == 512 * MiB and ws_mod.DEFAULT_MAX_ENTRIES == 20_000

@@ -66,8 +66,7 @@ TOOL_DEFS: tuple[ToolDef, ...] = (
     ),
     ToolDef(
         "edit_file",
-        f"Replace old_str with new_str in a text file of at most {READ_CAP_BYTES} bytes. "
-        "old_str must occur exactly once.",
+        "Replace old_str with new_str in a file. old_str must occur exactly once.",
         _schema(
             {
                 "file_path": "Path relative to the workspace root.",
