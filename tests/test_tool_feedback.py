@@ -172,3 +172,14 @@ def test_list_directory_on_a_file_and_write_onto_a_directory(box) -> None:
     assert tools.call("write_file", {"file_path": "data", "content": "x"}) == ToolOutcome(
         False, "Error: data is a directory"
     )
+
+
+def test_counting_is_bounded_and_honest_about_it(box) -> None:
+    tools, root = box
+    (root / "a.txt").write_text("a" * 3000)
+    assert edit(tools, "a.txt", "aa").content.startswith(
+        "Error: old_str must match exactly once in a.txt, found more than 1000 matches (line 1)."
+    )
+    # Matches of a string that cannot overlap itself are counted exactly, however many.
+    (root / "b.txt").write_text("ab\n" * 3000)
+    assert "found 3000 matches (lines 1, 2, 3, 4, 5, …)" in edit(tools, "b.txt", "ab").content

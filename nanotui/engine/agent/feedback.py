@@ -11,23 +11,39 @@ from __future__ import annotations
 import difflib
 
 MAX_LISTED_LINES = 5  # line numbers listed for several matches
+MAX_COUNTED = 1_000  # matches counted one by one (an edit runs on the event loop)
 SHOWN_LINE_CHARS = 60  # how much of a file line a hint quotes
 _COMPARED_LINE_CHARS = 400  # longer lines are compared by their start only (bounded time)
 _CLOSE_CUTOFF = 0.6
 
 
-def count_matches(text: str, old: str) -> list[int]:
-    """Start offsets of every match of ``old``, overlapping ones included (``aaa``/``aa`` is 2)."""
-    starts = []
+def count_matches(text: str, old: str) -> tuple[int, bool, list[int]]:
+    """How many times ``old`` occurs, overlapping matches included (``aaa``/``aa`` is 2),
+    whether that count is exact, and the offsets of the first few. Bounded: past
+    ``MAX_COUNTED`` matches the count is exact only where matches cannot overlap."""
+    starts: list[int] = []
     i = text.find(old)
-    while i != -1:
+    while i != -1 and len(starts) < MAX_COUNTED:
         starts.append(i)
         i = text.find(old, i + 1)
-    return starts
+    if i == -1:
+        return len(starts), True, starts
+    if not _has_border(old):  # cannot overlap itself: the C count is the count
+        return text.count(old), True, starts
+    return len(starts), False, starts
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+def _has_border(s: str) -> bool:
+    """Whether a proper prefix of ``s`` is also its suffix (only then can matches overlap)."""
+    fail = [0] * len(s)
+    k = 0
+    for i in range(1, len(s)):
+        while k and s[i] != s[k]:
+            k = fail[k - 1]
+        if s[i] == s[k]:
+            k += 1
+        fail[i] = k
+    return bool(s) and fail[-1] > 0
 
 
 def _quote(line: str) -> str:
@@ -35,12 +51,27 @@ def _quote(line: str) -> str:
     return repr(line if len(line) <= SHOWN_LINE_CHARS else line[:SHOWN_LINE_CHARS] + "…")
 
 
-def several_matches(text: str, old: str, starts: list[int], shown: str) -> str:
-    lines = sorted({_line_of(text, s) for s in starts})
+def _first_lines(text: str, starts: list[int], wanted: int) -> list[int]:
+    """The distinct 1-based line numbers of the first matches, up to ``wanted``."""
+    lines: list[int] = []
+    line, pos = 1, 0
+    for start in starts:  # ascending, so one pass over the text at most
+        line += text.count("\n", pos, start)
+        pos = start
+        if not lines or lines[-1] != line:
+            lines.append(line)
+            if len(lines) == wanted:
+                break
+    return lines
+
+
+def several_matches(text: str, count: int, exact: bool, starts: list[int], shown: str) -> str:
+    lines = _first_lines(text, starts, MAX_LISTED_LINES + 1)
     listed = ", ".join(str(n) for n in lines[:MAX_LISTED_LINES]) + (", …" if len(lines) > MAX_LISTED_LINES else "")
     where = "line" if len(lines) == 1 else "lines"
+    found = f"{count}" if exact else f"more than {count}"
     return (
-        f"Error: old_str must match exactly once in {shown}, found {len(starts)} matches ({where} {listed}). "
+        f"Error: old_str must match exactly once in {shown}, found {found} matches ({where} {listed}). "
         "Include more surrounding lines in old_str to make it unique."
     )
 

@@ -267,11 +267,11 @@ class ToolBox:
             if b"\x00" in data[:_BINARY_SNIFF]:
                 return ToolOutcome(False, f"Error: {shown} is a binary file")
             text = data.decode("utf-8", errors="surrogateescape")
-            starts = count_matches(text, old_str)
-            if not starts:
+            count, exact, starts = count_matches(text, old_str)
+            if count == 0:
                 return ToolOutcome(False, no_match(text, old_str, shown))
-            if len(starts) > 1:
-                return ToolOutcome(False, several_matches(text, old_str, starts, shown))
+            if count > 1:
+                return ToolOutcome(False, several_matches(text, count, exact, starts, shown))
             edited = text.replace(old_str, new_str, 1).encode("utf-8", errors="surrogateescape")
             if len(edited) > WRITE_CAP_BYTES:
                 return ToolOutcome(
