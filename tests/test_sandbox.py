@@ -239,3 +239,12 @@ def test_bytecode_caches_are_not_copied(workspace: Path) -> None:
         assert (sandbox.root / "data" / "numbers.txt").exists()
     finally:
         sandbox.cleanup()
+
+
+def test_files_changed_is_about_content_not_times(box) -> None:
+    tools, sandbox, _ = box
+    # Rewritten with the same bytes: not a change. Same size, other bytes: a change.
+    assert tools.call("write_file", {"file_path": "README.md", "content": "# Demo\nThe secret word is PLUM.\n"}).ok
+    assert tools.call("edit_file", {"file_path": "data/numbers.txt", "old_str": "2", "new_str": "7"}).ok
+    os.utime(sandbox.root / "data/numbers.txt", (0, 0))  # times set back do not hide it
+    assert sandbox.files_changed() == ["data/numbers.txt"]

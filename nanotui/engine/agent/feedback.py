@@ -8,13 +8,19 @@ or indentation, or the closest lines — with 1-based line numbers.
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import itertools
+from collections import Counter
 
 MAX_LISTED_LINES = 5  # line numbers listed for several matches
 MAX_COUNTED = 1_000  # matches counted one by one (an edit runs on the event loop)
 SHOWN_LINE_CHARS = 60  # how much of a file line a hint quotes
 _COMPARED_LINE_CHARS = 400  # longer lines are compared by their start only (bounded time)
 _CLOSE_CUTOFF = 0.6
+_FINE_COMPARED = 25  # lines given the full similarity ratio after the vote
+_PIECE_CHARS = 6  # pieces of old_str looked up to find the lines that share them
+_PIECE_HITS = 200  # a piece found more often than this says nothing about which line
 
 
 def count_matches(text: str, old: str) -> tuple[int, bool, list[int]]:
@@ -85,14 +91,14 @@ def _near_miss(text: str, old: str) -> str:
         return "The file has CRLF (\\r\\n) line endings; old_str has \\n. Use \\r\\n in old_str."
     if "\r\n" in old and old.replace("\r\n", "\n") in text:
         return "The file has \\n line endings; old_str has \\r\\n. Use \\n in old_str."
-    lines = text.splitlines()
+    lines = text.split("\n")  # numbered as read_file's text shows them
     spaced = _whitespace_match(lines, old)
     if spaced is not None:
         return (
             f"Line {spaced + 1} differs from old_str only in whitespace or indentation: the file has "
             f"{_quote(lines[spaced])}. Copy its exact tabs and spaces into old_str."
         )
-    close = _closest_lines(lines, old)
+    close = _closest_lines(text, lines, old)
     if close:
         quoted = "; ".join(f"{n}: {_quote(lines[n - 1])}" for n in close)
         return f"Closest lines: {quoted}. Read the file and copy old_str from it exactly."
@@ -128,22 +134,34 @@ def _whitespace_match(lines: list[str], old: str) -> int | None:
     return None
 
 
-def _closest_lines(lines: list[str], old: str) -> list[int]:
-    """1-based numbers of up to two file lines most like the longest line of ``old``."""
-    candidates = [s.strip() for s in old.splitlines() if s.strip()]
+def _closest_lines(text: str, lines: list[str], old: str) -> list[int]:
+    """1-based numbers of up to two file lines most like the longest line of ``old``.
+
+    Pieces of that line are looked up with ``str.find`` (C speed) and each line they land
+    on gets a vote; only the lines with most votes get difflib's costly ratio.
+    """
+    candidates = [s.strip() for s in old.split("\n") if s.strip()]
     if not candidates:
         return []
     target = max(candidates, key=len)[:_COMPARED_LINE_CHARS]
+    size = _PIECE_CHARS if len(target) >= 2 * _PIECE_CHARS else max(2, len(target) // 2)
+    line_starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    votes: Counter[int] = Counter()
+    for p in range(0, len(target) - size + 1, max(1, size // 2)):
+        piece = target[p:p + size]
+        hits: list[int] = []
+        i = text.find(piece)
+        while i != -1 and len(hits) < _PIECE_HITS:
+            hits.append(i)
+            i = text.find(piece, i + 1)
+        if i != -1:
+            continue  # too common to tell lines apart
+        votes.update({bisect.bisect_right(line_starts, h) for h in hits})
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(target)
     scored = []
-    for n, line in enumerate(lines, start=1):
-        stripped = line.strip()[:_COMPARED_LINE_CHARS]
-        if not stripped:
-            continue
-        matcher.set_seq1(stripped)
-        if matcher.real_quick_ratio() < _CLOSE_CUTOFF or matcher.quick_ratio() < _CLOSE_CUTOFF:
-            continue
+    for n, _ in votes.most_common(_FINE_COMPARED):
+        matcher.set_seq1(lines[n - 1].strip()[:_COMPARED_LINE_CHARS])
         ratio = matcher.ratio()
         if ratio >= _CLOSE_CUTOFF:
             scored.append((-ratio, n))

@@ -9,7 +9,7 @@ copies live in ``workspace``.
 from __future__ import annotations
 
 import atexit
-import hashlib
+import filecmp
 import os
 import stat
 import weakref
@@ -37,16 +37,17 @@ class SandboxError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Fingerprint:
+    # ctime too: a write always moves it, and unlike mtime no utime() can set it back.
     size: int
-    digest: str
+    mtime_ns: int
+    ctime_ns: int
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _same_content(a: Path, b: Path) -> bool:
+    try:
+        return filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False
 
 
 def shown_path(path: str) -> str:
@@ -68,8 +69,9 @@ def _remove_live_copies() -> None:
 class Sandbox:
     """A temporary copy of a workspace. Use :meth:`create`; call :meth:`cleanup` when done."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, source: Path | None = None) -> None:
         self.root = root.resolve()
+        self.source = source  # the original workspace, to tell a rewrite from a change
         self._root_fd: int | None = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self._before = self._fingerprints()
         _LIVE.add(self)
@@ -87,7 +89,7 @@ class Sandbox:
                 root.mkdir()
             else:
                 copy_tree(workspace, root)
-            return cls(root)
+            return cls(root, workspace)
         except BaseException:
             remove_copy(base)
             raise
@@ -144,6 +146,7 @@ class Sandbox:
     # -- change tracking --------------------------------------------------------------
 
     def _fingerprints(self) -> dict[str, _Fingerprint]:
+        # Stat only: hashing every file twice per agent cost seconds on a large fixture.
         prints: dict[str, _Fingerprint] = {}
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
             dirnames.sort()
@@ -151,17 +154,33 @@ class Sandbox:
                 full = Path(dirpath) / name
                 try:
                     st = full.lstat()
-                    if not stat.S_ISREG(st.st_mode):
-                        continue
-                    prints[full.relative_to(self.root).as_posix()] = _Fingerprint(st.st_size, _digest(full))
                 except OSError:
                     continue
+                if stat.S_ISREG(st.st_mode):
+                    rel = full.relative_to(self.root).as_posix()
+                    prints[rel] = _Fingerprint(st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         return prints
 
     def files_changed(self) -> list[str]:
-        """Paths (relative, sorted) of files created or modified since the copy was made."""
-        after = self._fingerprints()
-        return sorted(p for p, fp in after.items() if self._before.get(p) != fp)
+        """Paths (relative, sorted) of files created or modified since the copy was made.
+
+        A file rewritten with its original content is not a change: where its size is the
+        same but its times moved, it is compared with the original workspace's file.
+        """
+        changed = []
+        for rel, fp in self._fingerprints().items():
+            before = self._before.get(rel)
+            if before == fp:
+                continue
+            if (
+                before is not None
+                and before.size == fp.size
+                and self.source is not None
+                and _same_content(self.root / rel, self.source / rel)
+            ):
+                continue
+            changed.append(rel)
+        return sorted(changed)
 
     def original_size(self, rel: str) -> int | None:
         fp = self._before.get(rel)
