@@ -22,6 +22,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # some systems, EMLINK on the BSDs); each is checked with readlink.
 _LINK_ERRNOS = frozenset({errno.ELOOP, errno.ENOTDIR, errno.EMLINK})
 _SWAP_RETRIES = 8  # a component that keeps changing under us between open and readlink
+SHOWN_CHARS = 200  # how much of a path a refusal repeats
 
 
 class PathRefused(Exception):
@@ -34,6 +35,10 @@ class Opened:
     rel: str  # where it really is, relative to the root ("." for the root)
     st: os.stat_result
     created: bool = False
+
+
+def _show(path: str) -> str:
+    return repr(path if len(path) <= SHOWN_CHARS else path[:SHOWN_CHARS] + "…")
 
 
 def _parts(path: str) -> list[str]:
@@ -66,7 +71,7 @@ class _Walk:
 
     def up(self, shown: str) -> None:
         if not self.names:
-            raise PathRefused(f"path {shown!r} is outside the workspace; access refused")
+            raise PathRefused(f"path {_show(shown)} is outside the workspace; access refused")
         os.close(self.fds.pop())
         self.names.pop()
 
@@ -82,13 +87,13 @@ class _Walk:
             return None  # not a link (any more): the caller retries the open
         self.links += 1
         if self.links > MAX_LINKS:
-            raise PathRefused(f"cannot resolve {shown!r}: symlink loop")
+            raise PathRefused(f"cannot resolve {_show(shown)}: symlink loop")
         if target.startswith("/"):
             # A link written with the copy's own absolute path stays usable; any other
             # absolute target is outside by definition.
             root = self.root_real.rstrip("/") + "/"
             if not (target + "/").startswith(root):
-                raise PathRefused(f"path {shown!r} is outside the workspace; access refused")
+                raise PathRefused(f"path {_show(shown)} is outside the workspace; access refused")
             while self.names:
                 self.up(shown)
             target = target[len(root):]
@@ -162,7 +167,7 @@ def _enter_folder(walk: _Walk, name: str, shown: str, make_parents: bool) -> lis
             continue
         walk.enter(fd, name)
         return None
-    raise PathRefused(f"cannot resolve {shown!r}: the workspace keeps changing under it")
+    raise PathRefused(f"cannot resolve {_show(shown)}: the workspace keeps changing under it")
 
 
 def _is_non_folder(dir_fd: int, name: str) -> bool:
@@ -178,10 +183,12 @@ def _open_last(walk: _Walk, name: str, shown: str, flags: int, mode: int) -> Ope
     creating = bool(flags & os.O_CREAT)
     for _ in range(_SWAP_RETRIES):
         exclusive = creating
+        # Creating: O_EXCL first, so ``created`` is known and an existing link is not
+        # silently replaced; then without O_CREAT, which reports a link as ELOOP.
+        first = flags | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_EXCL if exclusive else 0)
         try:
             try:
-                fd = os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_EXCL, mode, dir_fd=walk.top) \
-                    if exclusive else os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=walk.top)
+                fd = os.open(name, first, mode, dir_fd=walk.top)
             except FileExistsError:
                 # It exists (perhaps as a link): open it without creating, to tell which.
                 exclusive = False
@@ -200,4 +207,4 @@ def _open_last(walk: _Walk, name: str, shown: str, flags: int, mode: int) -> Ope
                 raise _error(errno.ENOTDIR, walk.rel(name)) from None
             continue
         return Opened(fd, walk.rel(name), os.fstat(fd), created=exclusive)
-    raise PathRefused(f"cannot resolve {shown!r}: the workspace keeps changing under it")
+    raise PathRefused(f"cannot resolve {_show(shown)}: the workspace keeps changing under it")

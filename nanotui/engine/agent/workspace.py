@@ -93,7 +93,10 @@ def check_budget(workspace: Path, label: str, budget: Budget | None = None) -> t
     """
     budget = budget or Budget.from_env()
     used = entries = 0
-    for dirpath, dirnames, filenames in os.walk(workspace, followlinks=False, onerror=_raise):
+    def unreadable(exc: OSError) -> None:
+        raise ConfigError(f"{label} {workspace}: cannot read {exc.filename} ({exc.strerror or exc})")
+
+    for dirpath, dirnames, filenames in os.walk(workspace, followlinks=False, onerror=unreadable):
         dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         for name in dirnames + filenames:
             entries += 1
@@ -114,10 +117,6 @@ def check_budget(workspace: Path, label: str, budget: Budget | None = None) -> t
                         "workspace copy (NANOTUI_WORKSPACE_MAX_MB); choose a smaller folder"
                     )
     return used, entries
-
-
-def _raise(exc: OSError) -> None:
-    raise ConfigError(f"cannot read {exc.filename}: {exc.strerror or exc}")
 
 
 # -- the copy -------------------------------------------------------------------------------
