@@ -174,3 +174,17 @@ def test_write_through_an_inside_link_lands_inside(box) -> None:
     out = tools.call("write_file", {"file_path": "dangling", "content": "n"})
     assert out.ok and out.content == "created data/new.txt (1 bytes)"
     assert os.path.islink(sandbox.root / "alias")
+
+
+def test_file_names_that_are_not_utf8_come_back_as_valid_text(box) -> None:
+    tools, sandbox = box
+    (sandbox.root / os.fsdecode(b"caf\xe9.txt")).write_text("x")
+    os.symlink(os.fsdecode(b"caf\xe9.txt"), sandbox.root / "alias")
+    for out in (
+        tools.call("list_directory", {}),
+        tools.call("get_file_info", {"file_path": "alias"}),
+        tools.call("write_file", {"file_path": "alias", "content": "y"}),
+    ):
+        assert out.ok, out.content
+        out.content.encode("utf-8")
+    assert "caf\ufffd.txt" in tools.call("list_directory", {}).content

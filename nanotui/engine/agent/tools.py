@@ -153,13 +153,17 @@ class ToolBox:
             if value is not None and not isinstance(value, str):
                 return ToolOutcome(False, f"Error: argument {key!r} of {name} must be a string")
         try:
-            return getattr(self, f"_{name}")(**arguments)
+            outcome: ToolOutcome = getattr(self, f"_{name}")(**arguments)
         except SandboxError as exc:
             return ToolOutcome(False, f"Error: {exc}")
         except OSError as exc:
             return ToolOutcome(False, _os_error(exc))
         except Exception as exc:  # a tool's bug is the model's error result, never the run's end
             return ToolOutcome(False, f"Error: {name} failed unexpectedly ({type(exc).__name__})")
+        # File names that are not UTF-8 come back from the OS as lone surrogates; what the
+        # model (and the history) gets is always valid text.
+        content, _ = _without_surrogates(outcome.content)
+        return ToolOutcome(outcome.ok, content)
 
     # -- the tools --------------------------------------------------------------------
 
