@@ -239,3 +239,29 @@ def test_bytecode_caches_are_not_copied(workspace: Path) -> None:
         assert (sandbox.root / "data" / "numbers.txt").exists()
     finally:
         sandbox.cleanup()
+
+
+def test_files_changed_is_about_content_not_times(box) -> None:
+    tools, sandbox, _ = box
+    # Rewritten with the same bytes: not a change. Same size, other bytes: a change.
+    assert tools.call("write_file", {"file_path": "README.md", "content": "# Demo\nThe secret word is PLUM.\n"}).ok
+    assert tools.call("edit_file", {"file_path": "data/numbers.txt", "old_str": "2", "new_str": "7"}).ok
+    os.utime(sandbox.root / "data/numbers.txt", (0, 0))  # times set back do not hide it
+    assert sandbox.files_changed() == ["data/numbers.txt"]
+
+
+def test_links_inside_are_walked_like_the_kernel_would(box) -> None:
+    tools, sandbox, _ = box
+    os.symlink(str(sandbox.root / "data" / "numbers.txt"), sandbox.root / "absolute_inside")
+    os.symlink("data", sandbox.root / "d")
+    os.symlink("d/../README.md", sandbox.root / "via_parent")
+    assert tools.call("read_file", {"file_path": "absolute_inside"}).content == "1\n2\n3\n"
+    assert tools.call("read_file", {"file_path": "d/numbers.txt"}).content == "1\n2\n3\n"
+    assert "PLUM" in tools.call("read_file", {"file_path": "via_parent"}).content
+    assert "PLUM" in tools.call("read_file", {"file_path": "d/../README.md"}).content
+    out = tools.call("write_file", {"file_path": "absolute_inside", "content": "9\n"})
+    assert out.content == "overwrote data/numbers.txt (2 bytes)"
+    assert refused(tools.call("read_file", {"file_path": "d/../../x"}))
+    assert tools.call("read_file", {"file_path": "x" * 5000}).content == (
+        "Error: path is too long (5000 bytes; at most 4096)"
+    )

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from nanotui.engine.agent.diffs import file_diffs
 from nanotui.engine.agent.loop import Agent, AgentTask, Limits
 from nanotui.engine.agent.provider import Provider, ProviderRegistry, close_quietly
 from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.workspace import clean_stale_copies
 from nanotui.engine.clock import new_run_id, now_iso
 from nanotui.engine.errors import NanotuiError
 from nanotui.engine.events import AgentFinished, AgentStarted, Sink
@@ -69,6 +71,8 @@ class Orchestrator:
 
     async def run(self) -> RunResult:
         started = now_iso()
+        # Copies left behind by a nanotui that was killed are removed before new ones are made.
+        await asyncio.to_thread(clean_stale_copies)
         await asyncio.to_thread(self.providers.preload, self.specs)
         for agent_id, spec in zip(self.agent_ids, self.specs):
             self._tasks[agent_id] = asyncio.create_task(self._run_one(agent_id, spec), name=agent_id)
@@ -94,7 +98,7 @@ class Orchestrator:
             async with semaphore:
                 if self.cancelled:
                     raise asyncio.CancelledError
-                sandbox = Sandbox.create(self.task.workspace)
+                sandbox = await _create_sandbox(self.task.workspace)
                 provider = self.providers.create(spec)
                 agent = Agent(
                     agent_id,
@@ -136,6 +140,22 @@ class Orchestrator:
         if status != "cancelled":
             self.sink(AgentStarted(agent_id, spec.spec, spec.display_name))
         return result
+
+
+async def _create_sandbox(workspace: Path | None) -> Sandbox:
+    """Copy the workspace in a thread (a big one would stall every stream); a copy finished
+    after the agent was cancelled is removed, not left in the temporary folder."""
+    copying = asyncio.ensure_future(asyncio.to_thread(Sandbox.create, workspace))
+    try:
+        return await asyncio.shield(copying)
+    except asyncio.CancelledError:
+        copying.add_done_callback(_cleanup_orphan)
+        raise
+
+
+def _cleanup_orphan(copying: asyncio.Future[Sandbox]) -> None:
+    if not copying.cancelled() and copying.exception() is None:
+        copying.result().cleanup()
 
 
 class RunInterrupted(Exception):

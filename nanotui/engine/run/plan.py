@@ -13,6 +13,7 @@ from nanotui.engine.agent.loop import AgentTask, Limits
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
 from nanotui.engine.agent.provider import ProviderRegistry
 from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.workspace import check_budget, refuse_protected
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.results import AgentResult, TaskRef
 from nanotui.engine.roster.roster_file import Roster, load_roster
@@ -73,9 +74,15 @@ class RunPlan:
         )
 
 
-def check_workspace(path: Path) -> Path:
-    def bad(problem: str) -> ConfigError:
-        return ConfigError(problem, field="workspace", value=str(path), expected="a readable folder")
+def check_workspace(path: Path, label: str | None = None) -> Path:
+    """``path`` resolved, once it is known to be a readable folder that each agent may copy:
+    not holding the temporary folder or nanotui's own, and within the copy budget.
+    ``label`` names a task file's field; without it the error is about the user's workspace."""
+
+    def bad(problem: str, expected: str | None = "a readable folder") -> ConfigError:
+        if label is not None:
+            return ConfigError(f"{label} {path}: {problem}")
+        return ConfigError(problem, field="workspace", value=str(path), expected=expected)
 
     if not path.exists():
         raise bad("no such directory")
@@ -87,6 +94,14 @@ def check_workspace(path: Path) -> Path:
         next(iter(path.iterdir()), None)
     except OSError as exc:
         raise bad(f"not readable ({exc.strerror})") from None
+    prefix = f"{label or 'workspace'} {path}: "
+    try:
+        refuse_protected(path, label or "workspace")
+        check_budget(path, label or "workspace")
+    except ConfigError as exc:
+        if not exc.message.startswith(prefix):
+            raise  # about something else (a budget variable)
+        raise bad(exc.message.removeprefix(prefix), None) from None
     return path.resolve()
 
 
@@ -128,7 +143,12 @@ def plan_run(
         task = load_library().get(task_id)
         rendered = task.render(variables)
         task_ref = TaskRef(task.id, rendered, task.title)
-        ws = task.workspace if workspace is None else check_workspace(workspace)
+        if workspace is not None:
+            ws = check_workspace(workspace)
+        elif task.workspace is not None:
+            ws = check_workspace(task.workspace, f"task {task.id}: workspace")
+        else:
+            ws = None
         agent_task = AgentTask(rendered, ws, task.read_only if read_only is None else read_only)
         turns = max_turns or task.max_turns or DEFAULT_MAX_TURNS
         timeout = timeout_s or task.timeout_s or DEFAULT_TIMEOUT_S

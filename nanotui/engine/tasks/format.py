@@ -34,7 +34,7 @@ def display(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         return str(path)
 
 
@@ -266,13 +266,28 @@ def _relative_path(data: dict[str, Any], key: str, base: Path, want_dir: bool, p
     value = _optional(data, key, (str,), None, problems)
     if value is None:
         return None
-    path = (base / value).resolve()
+    try:
+        path = (base / value).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        problems.add(key, f"{value!r} cannot be resolved (a symlink loop?)")
+        return None
     kind = "folder" if want_dir else "file"
-    if not path.exists():
+    if key == "workspace" and not _inside(path, base):
+        # Each agent copies the workspace: "/etc" or "../../.." would copy the machine.
+        problems.add(key, f"{value!r} is outside the task's folder; the workspace must be a folder inside it")
+    elif not path.exists():
         problems.add(key, f"{kind} {value!r} not found (paths are relative to the task file)")
     elif want_dir != path.is_dir():
         problems.add(key, f"{value!r} is not a {kind}")
     return path
+
+
+def _inside(path: Path, base: Path) -> bool:
+    try:
+        folder = base.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return path == folder or folder in path.parents
 
 
 def build_task(path: Path, data: dict[str, Any], origin: str, problems: _Problems) -> Task | None:
