@@ -251,3 +251,20 @@ def test_show_verdicts_lists_every_verdict_and_their_agreement(tmp_path: Path, c
     out = capsys.readouterr().out
     assert "#1" in out and "#2" in out and "anthropic:claude-opus-4-1" in out
     assert "2/3 agents graded the same by every verdict" in out and "α=" in out
+
+
+def test_the_advisor_pools_like_with_like_and_says_why_a_model_is_on_the_front() -> None:
+    from nanotui.engine.verdict.advisor import advise
+
+    judged = run_of(agent("a1", "anthropic:claude-opus-4-1", cost_usd=0.054, wall_s=0.88, checks=(True,)),
+                    agent("a2", "ollama:gpt-oss:120b", cost_usd=0.0, wall_s=0.74, checks=(True,)), run_id="r1")
+    checks_only = run_of(agent("a1", "anthropic:claude-opus-4-1", cost_usd=0.05, wall_s=0.9, checks=(True,)),
+                         run_id="r2")
+    advice = advise([(judged, grade_run(judged, verdict_for(judged, {"a1": "S", "a2": "B"}))),
+                     (checks_only, grade_run(checks_only))])
+    stats = {m.model: m for m in advice.models}
+    opus = stats["anthropic:claude-opus-4-1"]
+    assert opus.basis == "judge" and opus.mean_points == 5.0  # the checks-only A is not mixed in
+    reasons = advice.to_dict()["pareto_reasons"]
+    assert reasons["anthropic:claude-opus-4-1"] == "the best quality: S (5.0, judge)"
+    assert reasons["ollama:gpt-oss:120b"] == "cheaper than every model above its quality B (3.0, judge)"

@@ -143,7 +143,9 @@ def judge_status_text(job: JudgeJob) -> str:
     cost = ""
     if job.estimate is not None:
         known = [c for c in job.estimate.values() if c is not None]
-        cost = f" (at least {usd(sum(known))})" if len(known) == len(job.estimate) else " (cost unknown)"
+        total = usd(sum(known)) if len(known) == len(job.estimate) else "unknown"
+        per = ", ".join(f"{spec.partition(':')[2]} ≥{usd(c)}" for spec, c in job.estimate.items())
+        cost = f" (at least {total}: {per})" if n > 1 else f" (at least {total})"
     p = job.progress
     if p is None:
         return f"judging with {who} x {job.passes} pass(es){cost}…"

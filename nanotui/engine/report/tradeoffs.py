@@ -49,17 +49,19 @@ def _quadrant(models: list[dict[str, Any]]) -> list[str]:
 
 
 def _tradeoff_table(advice: dict[str, Any]) -> str:
-    front = set(advice["pareto_front"])
+    reasons = advice.get("pareto_reasons", {})
     rows = []
     for m in advice["models"]:
         reached = f"{m['reached_a']}/{m['attempts']}"
+        mean = m["mean_performance_points"]
+        quality = "unscored" if m["quality"] is None else f"{m['quality']} ({mean:.1f}, {m.get('quality_basis', '?')})"
         rows.append([
-            f"{m['display_name']} (`{m['model']}`)", m["quality"] or "unscored", reached,
-            usd(m["median_cost_usd"], UNKNOWN), secs(m["median_wall_s"], NONE), "yes" if m["model"] in front else "",
+            f"{m['display_name']} (`{m['model']}`)", quality, reached,
+            usd(m["median_cost_usd"], UNKNOWN), secs(m["median_wall_s"], NONE), reasons.get(m["model"], ""),
         ])
-    rows.sort(key=lambda r: (r[5] != "yes", r[0]))
-    return table(["Model", "Quality (mean)", f"Reached {PASS_GRADE}+", "Median cost", "Median wall s",
-                   "Pareto front"], rows, right={2, 3, 4})
+    rows.sort(key=lambda r: (r[5] == "", r[0]))
+    return table(["Model", "Quality (mean, basis)", f"Reached {PASS_GRADE}+", "Median cost", "Median wall s",
+                   "On the Pareto front because"], rows, right={2, 3, 4})
 
 
 def _advice_lines(advice: dict[str, Any]) -> list[str]:

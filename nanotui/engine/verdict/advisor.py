@@ -1,7 +1,10 @@
 """The trade-off advisor: across the stored runs of one task, which model to pick.
 
 Per model it pools every attempt (runs and trials): how often performance reached A or
-better, the mean performance, the median wall time and the median cost. It names the
+better, the mean performance, the median wall time and the median cost. Like is pooled with
+like: a model's mean performance comes from its judged attempts when it has any (a judge's
+grade and a checks-only grade are not the same measure), else from its checks-only ones,
+and the basis is shown. It names the
 cheapest and the fastest model that reached A or better in at least half of its attempts,
 and the Pareto front on quality (higher), cost and latency (lower): the models no other
 model beats on all three (leaving out models whose mean grade is F).
@@ -28,6 +31,7 @@ class ModelStats:
     mean_points: float | None  # mean performance points (S=5 .. F=0) of graded attempts
     median_wall_s: float
     median_cost_usd: float | None  # median of the attempts whose cost is known
+    basis: str = "none"  # what mean_points rests on: "judge", "checks" or "none"
 
     @property
     def quality(self) -> str | None:
@@ -49,6 +53,7 @@ class ModelStats:
             "reached_a": self.reached,
             "mean_performance_points": None if self.mean_points is None else round(self.mean_points, 3),
             "quality": self.quality,
+            "quality_basis": self.basis,
             "median_wall_s": round(self.median_wall_s, 3),
             "median_cost_usd": self.median_cost_usd,
         }
@@ -69,6 +74,7 @@ class Advice:
             "cheapest": self.cheapest.model if self.cheapest else None,
             "fastest": self.fastest.model if self.fastest else None,
             "pareto_front": [m.model for m in self.pareto],
+            "pareto_reasons": {m.model: front_reason(m, self.pareto) for m in self.pareto},
             "models": [m.to_dict() for m in self.models],
         }
 
@@ -91,7 +97,10 @@ def model_stats(graded_runs: list[tuple[RunResult, list[AgentGrades]]]) -> list[
     out = []
     for model in sorted(pooled):
         items = pooled[model]
-        points = [POINTS[g.performance] for _, g in items if g.performance is not None]
+        judged = [g for _, g in items if g.performance is not None and g.basis == "judge"]
+        checked = [g for _, g in items if g.performance is not None and g.basis != "judge"]
+        basis = "judge" if judged else "checks" if checked else "none"
+        points = [POINTS[g.performance] for g in (judged or checked) if g.performance is not None]
         costs = [a.cost_usd for a, _ in items if a.cost_usd is not None]
         out.append(
             ModelStats(
@@ -103,6 +112,7 @@ def model_stats(graded_runs: list[tuple[RunResult, list[AgentGrades]]]) -> list[
                 mean_points=(sum(points) / len(points)) if points else None,
                 median_wall_s=float(_median([a.wall_s for a, _ in items]) or 0.0),
                 median_cost_usd=_median(costs),
+                basis=basis,
             )
         )
     return out
@@ -135,3 +145,17 @@ def advise(graded_runs: list[tuple[RunResult, list[AgentGrades]]]) -> Advice:
     cheapest = min(priced, key=lambda m: (_cost(m), m.median_wall_s, m.model), default=None)
     fastest = min(good, key=lambda m: (m.median_wall_s, _cost(m), m.model), default=None)
     return Advice([r.run_id for r, _ in graded_runs], models, cheapest, fastest, pareto_front(models))
+
+
+def front_reason(m: ModelStats, front: list[ModelStats]) -> str:
+    """One line: why ``m`` is on the Pareto front (what no other front member beats it on)."""
+    if m.mean_points is None:
+        return ""
+    quality = f"{m.quality} ({m.mean_points:.1f}, {m.basis})"
+    better = [o for o in front if o is not m and (o.mean_points or 0.0) > m.mean_points]
+    if not better:
+        return f"the best quality: {quality}"
+    cheaper = [o for o in better if _cost(o) <= _cost(m)]
+    if not cheaper:
+        return f"cheaper than every model above its quality {quality}"
+    return f"faster than every model above its quality {quality}"
