@@ -42,7 +42,27 @@ def test_default_location_schema_and_wal(monkeypatch, tmp_path: Path) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"runs", "agents", "events", "checks", "verdicts"}
+    assert tables == {"runs", "agents", "events", "checks", "verdicts", "suites"}
+
+
+def test_a_version_1_history_is_upgraded_in_place(tmp_path: Path) -> None:
+    from nanotui.engine.history.schema import SCHEMA
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            old.execute(statement)
+    old.execute("INSERT INTO runs (run_id, task_key, prompt, started_at, status, models, plan, versions)"
+                " VALUES ('r1', 'basic-read', 'p', '2026-01-01T00:00:00+00:00', 'finished', '[]', '{}', '{}')")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    with RunStore(path) as s:
+        assert [r.run_id for r in s.list_runs()] == ["r1"]  # kept
+        s.begin_suite("s1", None, {"tasks": ["basic-read"]})
+        assert s.list_suites()[0].suite_id == "s1"
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_round_trip_with_versions_plan_and_checks(store: RunStore) -> None:

@@ -707,11 +707,14 @@ class RecordingStore:
                   **kw: Any) -> None:
         self.begun.append({"run_id": run_id, "task": task, "specs": specs})
 
-    def record(self, event: Any) -> None:
+    def record(self, event: Any, run_id: str | None = None) -> None:
         self.events.append(event)
 
     def finish_run(self, run: Any) -> None:
         self.finished.append(run)
+
+    def resume_run(self, run_id: str) -> None:
+        raise AssertionError("the arena never resumes a run")
 
     def mark_interrupted(self, run_id: str | None = None, run: Any = None) -> None:
         self.finished.append(run)
@@ -721,5 +724,5 @@ class RecordingStore:
 
 
 class BrokenStore(RecordingStore):
-    def record(self, event: Any) -> None:
+    def record(self, event: Any, run_id: str | None = None) -> None:
         raise OSError("disk full")

@@ -137,15 +137,21 @@ def load_run(db: sqlite3.Connection, run_id: str) -> RunResult:
         checks.setdefault(agent_id, []).append(CheckResult(name, bool(passed), detail))
     agents = []
     trials = {}
+    unfinished = []
     for agent_id, model, display, trial, _, result in agent_rows:
         trials[agent_id] = trial
         if result is not None:
             agent = AgentResult.from_dict(json.loads(result))
         else:
+            unfinished.append(agent_id)
             agent = AgentResult(agent_id, model, display, status="cancelled", error=UNFINISHED_ERROR)
         agent.checks = checks.get(agent_id, [])
         agents.append(agent)
-    extra = {"status": status, "plan": json.loads(plan), "versions": json.loads(versions), "trials": trials}
+    extra = {"status": status, "plan": json.loads(plan), "versions": json.loads(versions), "trials": trials,
+             "unfinished": unfinished}  # agents with no committed result: what --resume runs
+    suite = db.execute("SELECT suite_id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    if suite is not None and suite[0]:
+        extra["suite_id"] = suite[0]
     return RunResult(run_id, TaskRef(task_id, prompt, title), agents, started, finished,
                      status == "interrupted", extra)
 

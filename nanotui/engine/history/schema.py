@@ -6,8 +6,10 @@ import sqlite3
 from pathlib import Path
 
 from nanotui.engine.errors import ConfigError
+from nanotui.engine.history.upgrades import v2_suites
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the version 1 tables below, then upgrades/ up to this one
+UPGRADES = (v2_suites,)
 
 SCHEMA = """
 CREATE TABLE runs (
@@ -83,15 +85,20 @@ def setup_connection(db: sqlite3.Connection, path: Path) -> None:
             f"history {path}: written by a newer nanotui (schema {version}, this one knows "
             f"{SCHEMA_VERSION}); upgrade nanotui"
         )
-    if version == 0:
+    if version < SCHEMA_VERSION:
         db.execute("BEGIN IMMEDIATE")
         try:
-            again = db.execute("PRAGMA user_version").fetchone()[0]
-            if again == 0:  # another process may have created it meanwhile
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may be ahead
+            if version == 0:
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                version = 1
+            for step in UPGRADES:
+                if version < step.VERSION:
+                    step.upgrade(db)
+                    version = step.VERSION
+            db.execute(f"PRAGMA user_version = {version}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

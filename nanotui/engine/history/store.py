@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from nanotui.engine.clock import now_iso
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.events import AgentFinished, Event, ReasoningDelta, TextDelta
-from nanotui.engine.history import reader
+from nanotui.engine.history import reader, suites
 from nanotui.engine.history.codec import dumps, event_data, task_key
 from nanotui.engine.history.reader import RunSummary
 from nanotui.engine.history.schema import Transaction, setup_connection
@@ -55,7 +55,8 @@ def _pid_alive(pid: int) -> bool:
 
 
 class RunStore:
-    """The history database. Usable from several threads; one recording run at a time."""
+    """The history database. Usable from several threads; several runs may be recorded at
+    once (the task runs of a suite), each event written with its own run's sequence."""
 
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
@@ -65,10 +66,9 @@ class RunStore:
         self.path = Path(path)
         self.error: str | None = None  # the first write failure while recording
         self._lock = threading.RLock()
-        self._active: str | None = None
-        self._seq = 0
-        self._buffer: list[dict[str, Any]] = []
-        self._last_of_agent: dict[str, int] = {}  # agent_id -> index in _buffer
+        self._active: dict[str, int] = {}  # run being recorded -> the last event sequence written
+        self._buffer: list[tuple[str, dict[str, Any]]] = []  # (run_id, event data)
+        self._last_of_agent: dict[tuple[str, str], int] = {}  # (run_id, agent_id) -> index in _buffer
         self._last_flush = time.monotonic()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,9 +93,9 @@ class RunStore:
         with self._lock:
             rows = self._db.execute("SELECT run_id, pid, host FROM runs WHERE status = 'running'").fetchall()
             dead = [r for r, pid, h in rows if h == host and (pid is None or not _pid_alive(pid))]
-            if dead:
-                with self._tx():
-                    self._db.executemany("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [(r,) for r in dead])
+            with self._tx():
+                self._db.executemany("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [(r,) for r in dead])
+                suites.mark_dead(self._db, _pid_alive)
 
     def _tx(self):
         return Transaction(self._db)
@@ -124,8 +124,10 @@ class RunStore:
         *,
         agent_ids: list[str] | None = None,
         started_at: str | None = None,
+        suite_id: str | None = None,
     ) -> None:
-        """Record a run about to start and make it the one :meth:`record` writes to.
+        """Record a run about to start (in ``suite_id`` if it is part of a suite); its events
+        go to :meth:`record`.
         ``specs`` is the full list of agents (each model repeated for trials); ``plan`` is
         what the report's method section shows (limits, prompt, rubric, trials, judge)."""
         ids = agent_ids or [f"a{i + 1}" for i in range(len(specs))]
@@ -140,11 +142,11 @@ class RunStore:
             with self._tx():
                 self._db.execute(
                     "INSERT INTO runs (run_id, task_key, task_id, task_title, prompt, started_at, status, pid, host,"
-                    " models, plan, versions) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                    " models, plan, versions, suite_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
                     (
                         run_id, task_key(task), task.id, task.title, redact(task.prompt),
                         started_at or now_iso(), os.getpid(), socket.gethostname(),
-                        dumps([s.spec for s in specs]), dumps(plan_data), dumps(component_versions()),
+                        dumps([s.spec for s in specs]), dumps(plan_data), dumps(component_versions()), suite_id,
                     ),
                 )
                 self._db.executemany(
@@ -152,25 +154,42 @@ class RunStore:
                     " VALUES (?, ?, ?, ?, ?, ?, 'queued')",
                     agent_rows,
                 )
-            self._active = run_id
-            self._seq = 0
+            self._active[run_id] = 0
             self._last_flush = time.monotonic()
 
-    def record(self, event: Event) -> None:
-        """Sink for the orchestrator's event stream. Never raises: a history write failure
-        must not stop the agents (the failure is kept in :attr:`error`)."""
+    def resume_run(self, run_id: str) -> None:
+        """Record into a stored run again (``nanotui run --resume``): its events continue
+        after the last one written; agents with a committed result are left as they are."""
+        with self._lock:
+            self._flush()
+            last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE run_id = ?", (run_id,)).fetchone()
+            with self._tx():
+                self._db.execute(
+                    "UPDATE runs SET status = 'running', finished_at = NULL, pid = ?, host = ? WHERE run_id = ?",
+                    (os.getpid(), socket.gethostname(), run_id),
+                )
+            self._active[run_id] = int(last[0])
+
+    def record(self, event: Event, run_id: str | None = None) -> None:
+        """Sink for the orchestrator's event stream (``run_id`` may be left out while one run
+        is recorded). Never raises: a history write failure must not stop the agents (the
+        failure is kept in :attr:`error`)."""
         try:
             with self._lock:
-                if self._active is None:
+                if run_id is None:
+                    if len(self._active) != 1:
+                        return
+                    run_id = next(iter(self._active))
+                if run_id not in self._active:
                     return
                 if isinstance(event, AgentFinished):
-                    self._buffer_event(event)
+                    self._buffer_event(run_id, event)
                     if event.result is not None:
-                        self._finish_agent(self._active, event.result)
+                        self._finish_agent(run_id, event.result)
                     else:
                         self._flush()
                     return
-                self._buffer_event(event)
+                self._buffer_event(run_id, event)
                 if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
                     self._flush()
         except (sqlite3.Error, OSError) as exc:
@@ -182,25 +201,27 @@ class RunStore:
         if self.error is None:
             self.error = f"history {self.path}: write failed ({exc})"
 
-    def _buffer_event(self, event: Event) -> None:
+    def _buffer_event(self, run_id: str, event: Event) -> None:
+        key = (run_id, event.agent_id)
         if isinstance(event, TextDelta | ReasoningDelta):
-            i = self._last_of_agent.get(event.agent_id)
-            if i is not None and self._buffer[i]["kind"] == event.kind:
-                self._buffer[i]["text"] += event.text
+            i = self._last_of_agent.get(key)
+            if i is not None and self._buffer[i][1]["kind"] == event.kind:
+                self._buffer[i][1]["text"] += event.text
                 return
-        self._last_of_agent[event.agent_id] = len(self._buffer)
-        self._buffer.append(event_data(event))
+        self._last_of_agent[key] = len(self._buffer)
+        self._buffer.append((run_id, event_data(event)))
 
     def _flush(self) -> None:
         self._last_flush = time.monotonic()
-        if not self._buffer or self._active is None:
-            self._buffer.clear()
+        if not self._buffer:
             self._last_of_agent.clear()
             return
         rows = []
-        for data in self._buffer:
-            self._seq += 1
-            rows.append((self._active, self._seq, data["agent_id"], data["kind"], dumps(data)))
+        for run_id, data in self._buffer:
+            if run_id not in self._active:
+                continue
+            self._active[run_id] += 1
+            rows.append((run_id, self._active[run_id], data["agent_id"], data["kind"], dumps(data)))
         self._buffer.clear()
         self._last_of_agent.clear()
         with self._tx():
@@ -216,15 +237,16 @@ class RunStore:
     def finish_agent(self, result: AgentResult, run_id: str | None = None) -> None:
         """Commit one agent's result and checks (with the events buffered so far)."""
         with self._lock:
-            run_id = run_id or self._active
             if run_id is None:
-                raise ValueError("finish_agent: no run is being recorded")
+                if len(self._active) != 1:
+                    raise ValueError("finish_agent: which run? (give run_id)")
+                run_id = next(iter(self._active))
             self._finish_agent(run_id, result)
 
     def _finish_agent(self, run_id: str, result: AgentResult) -> None:
         data = result.to_dict()
         data.pop("checks", None)
-        if run_id == self._active:
+        if run_id in self._active:
             self._flush()
         with self._tx():
             self._db.execute(
@@ -244,14 +266,16 @@ class RunStore:
 
     def mark_interrupted(self, run_id: str | None = None, run: RunResult | None = None) -> None:
         """ctrl+c: keep what finished (and anything in ``run``), mark the run interrupted."""
-        run_id = run_id or (run.run_id if run is not None else self._active)
+        run_id = run_id or (run.run_id if run is not None else None)
         if run_id is None:
-            return
+            if len(self._active) != 1:
+                return
+            run_id = next(iter(self._active))
         self._end(run_id, run, "interrupted")
 
     def _end(self, run_id: str, run: RunResult | None, status: str) -> None:
         with self._lock:
-            if run_id == self._active:
+            if run_id in self._active:
                 self._flush()
             if run is not None:
                 pending = {
@@ -267,8 +291,7 @@ class RunStore:
                 self._db.execute(
                     "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?", (status, finished_at, run_id)
                 )
-            if run_id == self._active:
-                self._active = None
+            self._active.pop(run_id, None)
 
     def add_verdict(self, run_id: str, verdict: Verdict) -> int:
         with self._lock, self._tx():
@@ -319,3 +342,38 @@ class RunStore:
     def integrity_check(self) -> str:
         with self._lock:
             return reader.integrity_check(self._db)
+
+    # -- suites and housekeeping (nanotui.engine.history.suites) ------------------------------
+
+    def begin_suite(self, suite_id: str, name: str | None, spec: dict[str, Any]) -> None:
+        with self._lock, self._tx():
+            suites.begin(self._db, suite_id, name, spec)
+
+    def reopen_suite(self, suite_id: str) -> None:
+        with self._lock, self._tx():
+            suites.reopen(self._db, suite_id)
+
+    def finish_suite(self, suite_id: str, status: str) -> None:
+        with self._lock, self._tx():
+            suites.finish(self._db, suite_id, status)
+
+    def load_suite(self, suite_id: str) -> suites.SuiteSummary:
+        with self._lock:
+            return suites.load(self._db, suite_id)
+
+    def list_suites(self, limit: int | None = None) -> list[suites.SuiteSummary]:
+        with self._lock:
+            return suites.list_all(self._db, limit)
+
+    def resolve_suite_id(self, text: str) -> str | None:
+        """A suite id from ``latest`` or a unique prefix, ``None`` when no suite matches."""
+        with self._lock:
+            return suites.resolve(self._db, text)
+
+    def delete_runs(self, run_ids: list[str]) -> None:
+        """Remove runs for good and give the space back (the WAL is checkpointed)."""
+        with self._lock:
+            self._flush()
+            with self._tx():
+                suites.delete(self._db, run_ids)
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

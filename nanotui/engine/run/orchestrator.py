@@ -40,6 +40,7 @@ class Orchestrator:
         provider_limits: dict[str, int] | None = None,
         after_agent: AfterAgent | None = None,
         run_id: str | None = None,
+        agent_ids: list[str] | None = None,
     ) -> None:
         self.task = task
         self.specs = specs
@@ -51,7 +52,8 @@ class Orchestrator:
         self._semaphores = {p: asyncio.Semaphore(n) for p, n in limits_by_provider.items()}
         self.after_agent = after_agent
         self.run_id = run_id or new_run_id()
-        self.agent_ids = [f"a{i + 1}" for i in range(len(specs))]
+        # a1..aN by position; a resumed run passes the ids of the agents it runs again
+        self.agent_ids = agent_ids or [f"a{i + 1}" for i in range(len(specs))]
         self._tasks: dict[str, asyncio.Task[AgentResult]] = {}
         self.providers = providers
         self.results: dict[str, AgentResult] = {}

@@ -38,9 +38,12 @@ class RunHistory(Protocol):
         *,
         agent_ids: list[str] | None = None,
         started_at: str | None = None,
+        suite_id: str | None = None,
     ) -> None: ...
 
-    def record(self, event: Event) -> None: ...
+    def resume_run(self, run_id: str) -> None: ...
+
+    def record(self, event: Event, run_id: str | None = None) -> None: ...
 
     def finish_run(self, run: RunResult) -> None: ...
 
@@ -86,7 +89,11 @@ class RecordedRun:
         sink: Sink | None = None,
         retry_policy: RetryPolicy | None = None,
         run_id: str | None = None,
+        suite_id: str | None = None,
+        resume: RunResult | None = None,
     ) -> None:
+        """``resume``: a stored run cut short; only its agents without a committed result
+        run again (with their own ids), the others are kept as they were."""
         self.plan = plan
         self.providers = providers
         self.history = history
@@ -99,9 +106,19 @@ class RecordedRun:
         self.result: RunResult | None = None
         self.verdict: Verdict | None = None
         self._begun = False
+        self.suite_id = suite_id
+        self.resume = resume
+        agent_ids = None
+        specs = plan.specs
+        if resume is not None:
+            self.run_id = resume.run_id
+            pending = set(resume.extra.get("unfinished", []))
+            all_ids = [a.agent_id for a in resume.agents]
+            agent_ids = [a for a in all_ids if a in pending]
+            specs = [s for a, s in zip(all_ids, plan.specs) if a in pending]
         self.orchestrator = Orchestrator(
             plan.agent_task,
-            plan.specs,
+            specs,
             providers=providers,
             task_ref=plan.task_ref,
             limits=plan.limits,
@@ -109,6 +126,7 @@ class RecordedRun:
             retry_policy=retry_policy or RetryPolicy(),
             after_agent=plan.after_agent,  # the task's checks, in a thread
             run_id=self.run_id,
+            agent_ids=agent_ids,
         )
 
     @property
@@ -122,7 +140,7 @@ class RecordedRun:
             self._sink(event)
         if self.history is not None and self.history_error is None:
             try:
-                self.history.record(event)
+                self.history.record(event, self.run_id)
             except Exception as exc:
                 self._history_failed("record an event", exc)
 
@@ -146,12 +164,15 @@ class RecordedRun:
         history = self.history
         if history is None:
             return
+        if self.resume is not None:
+            self._history_step("record the resumed run", lambda: history.resume_run(self.run_id))
+            return
         judge = ", ".join(j.spec for j in self.jurors) or None
         plan = self.plan.describe(trials=self.trials, judge=judge)
         self._history_step(
             "start recording the run",
             lambda: history.begin_run(self.run_id, self.plan.task_ref, self.plan.specs, plan,
-                                      agent_ids=list(self.agent_ids)),
+                                      agent_ids=list(self.agent_ids), suite_id=self.suite_id),
         )
 
     def _finish(self, run: RunResult) -> None:
@@ -181,6 +202,10 @@ class RecordedRun:
             raise
         if self.orchestrator.cancelled:
             run.interrupted = True
+        if self.resume is not None:  # the agents kept from before, and the ones run now, in order
+            fresh = {a.agent_id: a for a in run.agents}
+            run.agents = [fresh.get(a.agent_id, a) for a in self.resume.agents]
+            run.started_at = self.resume.started_at
         self.result = run
         self._finish(run)
         return run

@@ -20,6 +20,7 @@ from nanotui.engine.tasks.format import display, parse_task_file
 from nanotui.engine.tasks.model import TASK_FILE_NAMES, Task
 
 NOT_TASK_FILES = frozenset({"readme", "changelog", "license", "contributing"})
+SUITE_SUFFIX = ".suite.toml"
 
 
 @dataclass
@@ -69,6 +70,8 @@ def discover(folder: Path) -> list[Path]:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.startswith((".", "_")):
             continue
+        if entry.name.endswith(SUITE_SUFFIX):
+            continue  # a suite file (nanotui.engine.run.suite), not a task
         if entry.is_file() and entry.suffix in (".md", ".toml") and entry.stem.lower() not in NOT_TASK_FILES:
             found.append(entry)
         elif entry.is_dir():
