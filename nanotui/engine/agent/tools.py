@@ -105,7 +105,8 @@ class ToolBox:
             if value is not None and not isinstance(value, str):
                 return ToolOutcome(False, f"Error: argument {key!r} of {name} must be a string")
         try:
-            return getattr(self, f"_{name}")(**arguments)
+            outcome: ToolOutcome = getattr(self, f"_{name}")(**arguments)
+            return outcome
         except SandboxError as exc:
             return ToolOutcome(False, f"Error: {exc}")
         except OSError as exc:

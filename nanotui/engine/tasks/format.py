@@ -266,7 +266,7 @@ def _relative_path(data: dict[str, Any], key: str, base: Path, want_dir: bool, p
     value = _optional(data, key, (str,), None, problems)
     if value is None:
         return None
-    path = (base / value).resolve()
+    path: Path = (base / value).resolve()
     kind = "folder" if want_dir else "file"
     if not path.exists():
         problems.add(key, f"{kind} {value!r} not found (paths are relative to the task file)")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nanotui.engine.agent.provider import ProviderRegistry, close_quietly
+from nanotui.engine.agent.provider import Provider, ProviderRegistry, close_quietly
 from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamTurnEnd
 from nanotui.engine.agent.transcript import UserMessage
@@ -232,7 +232,9 @@ class Judge:
             created_at=now_iso(),
         )
 
-    async def _call(self, provider, text: str, attempt: int, notify) -> StreamTurnEnd:
+    async def _call(
+        self, provider: Provider, text: str, attempt: int, notify: Callable[[JudgeProgress], None]
+    ) -> StreamTurnEnd:
         waited = 0.0
         try_no = 1
         while True:
