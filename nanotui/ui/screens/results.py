@@ -103,7 +103,7 @@ def export_report(
             return
         app.notify(str(written), title="Report written")
 
-    app.run_worker(write, name="export report", group="export", exit_on_error=False)
+    app.run_worker(write, name="export report", group="export", exit_on_error=False)  # type: ignore[arg-type]  # mypy solves WorkType's union to Never for an async def
     return target
 
 
@@ -196,8 +196,8 @@ class ResultsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "results"
-        if self._is_stored():
-            self.verdict = self.store.latest_verdict(self.run_result.run_id)
+        if (store := stored_in(self.store, self.run_result)) is not None:
+            self.verdict = store.latest_verdict(self.run_result.run_id)
         self._regrade()
         self.table.focus()
         self._set_judge_line(self._initial_judge_line())
@@ -347,8 +347,8 @@ class ResultsScreen(Screen[None]):
         plan = self.run_result.extra.get("plan")
         if isinstance(plan, dict) and "rubric" in plan:
             return plan["rubric"]
-        if self._is_stored():
-            plan = self.store.load_run(self.run_result.run_id).extra.get("plan") or {}
+        if (store := stored_in(self.store, self.run_result)) is not None:
+            plan = store.load_run(self.run_result.run_id).extra.get("plan") or {}
             if "rubric" in plan:
                 return plan["rubric"]
         if self.run_result.task.id:
@@ -398,9 +398,9 @@ class ResultsScreen(Screen[None]):
     def on_results_screen_judge_done(self, message: JudgeDone) -> None:
         self._judging = False
         verdict = message.verdict
-        if self._is_stored():
+        if (store := stored_in(self.store, self.run_result)) is not None:
             try:
-                self.store.add_verdict(self.run_result.run_id, verdict)
+                store.add_verdict(self.run_result.run_id, verdict)
             except Exception as exc:
                 self.notify(f"Could not store the verdict: {exc}", severity="warning")
         if verdict.usable or self.verdict is None:
@@ -425,8 +425,8 @@ class ResultsScreen(Screen[None]):
         from nanotui.engine.report.data import advice_for_task
         from nanotui.engine.verdict.advisor import advise
 
-        if self._is_stored():
-            advice = advice_for_task(self.store, self.run_result.run_id)
+        if (store := stored_in(self.store, self.run_result)) is not None:
+            advice = advice_for_task(store, self.run_result.run_id)
         else:
             advice = advise([(self.run_result, grade_run(self.run_result, self.verdict))])
         self.post_message(self.AdviceReady(advice))
