@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 APP = "nanotui"
@@ -59,6 +60,7 @@ def builtin_dir(name: str) -> Path:
     return packaged
 
 
+@cache  # where the package sits does not change while it runs
 def _checkout_root() -> Path | None:
     """The repository root when the package runs from a nanotui checkout, else None."""
     root = _PACKAGE.parent
