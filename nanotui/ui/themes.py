@@ -1,10 +1,10 @@
 """Theme files → Textual ``Theme`` objects.
 
-Every ``*.toml`` file in the shipped themes folder (``themes/`` in a checkout, ``nanotui/builtin/themes/``
-in a wheel) and then in the user's
-``<config dir>/themes/`` folder is loaded; a user theme with the name of a shipped one replaces
-it. A file that cannot be used is skipped and described in one line (the app shows it as a
-notification and keeps its current theme): a broken theme file never stops the app.
+Every ``*.toml`` file in the shipped themes folder (``themes/`` in a checkout,
+``nanotui/builtin/themes/`` in a wheel) and then in the user's ``<config dir>/themes/``
+folder is loaded; a user theme with the name of a shipped one replaces it. A file that
+cannot be used is skipped and described in one line (the app shows it as a notification
+and keeps its current theme): a broken theme file never stops the app.
 
 A theme file holds top-level keys ``name`` and ``primary`` (required), any of ``secondary``,
 ``accent``, ``warning``, ``error``, ``success``, ``foreground``, ``background``, ``surface``,
