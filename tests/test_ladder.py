@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -228,25 +227,3 @@ def test_the_three_lowest_tasks_are_small_and_explicit() -> None:
     for task_id in ("json-answer", "basic-read", "readme-head-tail"):
         prompt = task(task_id).render()
         assert len(prompt) < 800 and re.search(r"reply with (only|exactly)", prompt, re.IGNORECASE), task_id
-
-
-def test_every_fixture_file_is_packaged_in_the_wheel() -> None:
-    """setuptools picks package data with glob.glob(recursive=True), whose "*" skips dotfiles:
-    replay its selection from pyproject's globs and require every task file in it.
-    (A real wheel build needs a download of setuptools, so it is not run here.)"""
-    import glob
-    import tomllib
-
-    root = Path(__file__).resolve().parents[1]
-    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
-    package = root / "nanotui" / "builtin"
-    picked = {
-        Path(p).resolve()
-        for pattern in config["package-data"]["*"]
-        for p in glob.glob(str(package / pattern), recursive=True)
-        if Path(p).is_file()
-    }
-    tasks = builtin_tasks_dir()
-    wanted = {p.resolve() for p in tasks.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
-    assert any(p.name.startswith(".") for p in wanted)  # the globs are tested on a dotfile
-    assert sorted(str(p.relative_to(tasks)) for p in wanted - picked) == []

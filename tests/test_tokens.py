@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from nanotui.engine.agent import first_turn
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
 from nanotui.engine.roster import tokens
 from nanotui.engine.roster.pricing import known_price
@@ -133,23 +134,23 @@ def test_streaming_estimate_tracks_the_exact_count() -> None:
 def test_first_turn_min_cost() -> None:
     enc = tokens.load_encoding()
     prompt = "Read README.md and give exactly its first 10 and last 10 lines."
-    n = tokens.first_turn_tokens(prompt, enc)
-    parts = [SYSTEM_PROMPT, tokens.tool_schemas_text(), prompt]
+    n = first_turn.first_turn_tokens(prompt, enc)
+    parts = [SYSTEM_PROMPT, first_turn.tool_schemas_text(), prompt]
     assert n == sum(len(enc.encode_ordinary(p)) for p in parts)
     assert 250 < n < 1500
 
     mini = ModelSpec("gpt-5-mini", "openai", "gpt-5-mini", "GPT-5 mini")
     price = known_price("openai", "gpt-5-mini")
     assert price is not None and price.input_mtok
-    assert tokens.first_turn_min_cost(mini, prompt) == pytest.approx(n * price.input_mtok / 1e6)
+    assert first_turn.first_turn_min_cost(mini, prompt) == pytest.approx(n * price.input_mtok / 1e6)
 
     opus = ModelSpec("claude-opus-4-1", "anthropic", "claude-opus-4-1", "Claude Opus 4.1")
-    assert tokens.first_turn_min_cost(opus, prompt) > tokens.first_turn_min_cost(mini, prompt)
+    assert first_turn.first_turn_min_cost(opus, prompt) > first_turn.first_turn_min_cost(mini, prompt)
 
     local = ModelSpec("gpt-oss-20b", "ollama", "gpt-oss:20b", "gpt-oss 20b")
-    assert tokens.first_turn_min_cost(local, prompt) == 0.0
+    assert first_turn.first_turn_min_cost(local, prompt) == 0.0
 
     unknown = ModelSpec("mine", "openai-compat", "my-finetune", "Mine", base_url="http://127.0.0.1:9/v1")
-    assert tokens.first_turn_min_cost(unknown, prompt) is None  # unknown price: None, never 0
+    assert first_turn.first_turn_min_cost(unknown, prompt) is None  # unknown price: None, never 0
     priced_as = ModelSpec("mine", "openai-compat", "my-finetune", "Mine", price_as="openai:gpt-5-mini")
-    assert tokens.first_turn_min_cost(priced_as, prompt) == tokens.first_turn_min_cost(mini, prompt)
+    assert first_turn.first_turn_min_cost(priced_as, prompt) == first_turn.first_turn_min_cost(mini, prompt)

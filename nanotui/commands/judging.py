@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from nanotui.commands.args import positive_int
 from nanotui.engine.errors import ConfigError
@@ -57,7 +58,7 @@ def _ready_jury() -> JuryChoice:
 
 
 def judge_and_report(
-    choice: JuryChoice, run: RunResult, rubric: str | None, passes: int, judge: Callable[[], Awaitable[Verdict | None]]
+    choice: JuryChoice, run: RunResult, rubric: str | None, passes: int, judge: Callable[[], Coroutine[Any, Any, Verdict | None]]
 ) -> Verdict | None:
     """Say what the jury will cost, run ``judge()``, then say
     what it decided. ``None`` when there is no jury or nothing to judge."""

@@ -170,6 +170,7 @@ async def _check_ollama(spec: ModelSpec, probe: _Probe) -> _Finding:
 async def _check_endpoint(spec: ModelSpec, probe: _Probe) -> _Finding:
     import httpx
 
+    assert spec.base_url is not None  # only entries with a base_url come here
     url = spec.base_url.rstrip("/") + "/models"
     headers = {}
     if spec.api_key_env and os.environ.get(spec.api_key_env):

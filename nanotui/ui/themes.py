@@ -1,9 +1,10 @@
 """Theme files → Textual ``Theme`` objects.
 
-Every ``*.toml`` file in the shipped ``nanotui/builtin/themes/`` folder and then in the user's
-``<config dir>/themes/`` folder is loaded; a user theme with the name of a shipped one replaces
-it. A file that cannot be used is skipped and described in one line (the app shows it as a
-notification and keeps its current theme): a broken theme file never stops the app.
+Every ``*.toml`` file in the shipped themes folder (``themes/`` in a checkout,
+``nanotui/builtin/themes/`` in a wheel) and then in the user's ``<config dir>/themes/``
+folder is loaded; a user theme with the name of a shipped one replaces it. A file that
+cannot be used is skipped and described in one line (the app shows it as a notification
+and keeps its current theme): a broken theme file never stops the app.
 
 A theme file holds top-level keys ``name`` and ``primary`` (required), any of ``secondary``,
 ``accent``, ``warning``, ``error``, ``success``, ``foreground``, ``background``, ``surface``,
@@ -15,8 +16,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +40,10 @@ def user_themes_dir() -> Path:
     return config_dir() / "themes"
 
 
-def builtin_theme_files() -> list[Traversable]:
-    folder = resources.files("nanotui.builtin").joinpath("themes")
-    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+def builtin_theme_files() -> list[Path]:
+    from nanotui.engine.paths import builtin_dir
+
+    return sorted(builtin_dir("themes").glob("*.toml"), key=lambda f: f.name)
 
 
 def parse_theme(text: str, origin: str) -> Theme:
@@ -116,7 +116,7 @@ def _colour(value: object, where: str) -> str:
     return value
 
 
-def _load_files(files: Iterable[Traversable | Path], label: str) -> tuple[list[Theme], list[str]]:
+def _load_files(files: Iterable[Path], label: str) -> tuple[list[Theme], list[str]]:
     themes: list[Theme] = []
     problems: list[str] = []
     seen: dict[str, str] = {}

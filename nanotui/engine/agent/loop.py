@@ -13,8 +13,8 @@ from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
-from nanotui.engine.agent.tools import TOOL_DEFS, ToolBox
-from nanotui.engine.agent.transcript import Message, ToolResultMessage, UserMessage
+from nanotui.engine.agent.tools import TOOL_DEFS, ToolBox, ToolDef
+from nanotui.engine.agent.transcript import Message, ToolCall, ToolResultMessage, UserMessage
 from nanotui.engine.errors import NanotuiError, ProviderError
 from nanotui.engine.events import (
     AgentStarted,
@@ -146,7 +146,7 @@ class Agent:
             for call in end.message.tool_calls:
                 messages.append(self._run_tool(call))
 
-    def _run_tool(self, call) -> ToolResultMessage:  # call: ToolCall
+    def _run_tool(self, call: ToolCall) -> ToolResultMessage:
         args = call.arguments if call.arguments is not None else {}
         self._emit(ToolCallStarted(self.agent_id, call.id, call.name, args, call.raw_arguments))
         if call.arguments is None:
@@ -168,7 +168,7 @@ class Agent:
         )
         return ToolResultMessage(call.id, call.name, content, is_error=not outcome_ok)
 
-    async def _turn_with_retries(self, messages: list[Message], tools) -> StreamTurnEnd:
+    async def _turn_with_retries(self, messages: list[Message], tools: list[ToolDef]) -> StreamTurnEnd:
         r = self.result
         attempt = 1
         while True:
@@ -178,6 +178,7 @@ class Agent:
                 sink, agent_id = self.sink, self.agent_id
                 awaiting_first_token = r.ttft_s is None
                 # Hot path (one pass per token): dispatch on the exact type, no helper calls.
+                # mypy does not narrow through `kind`, hence the targeted ignores below.
                 async for ev in self.provider.stream_turn(self.system_prompt, messages, tools):
                     kind = type(ev)
                     if kind is StreamText:
@@ -185,7 +186,7 @@ class Agent:
                         if awaiting_first_token:
                             awaiting_first_token = False
                             self._first_token()
-                        sink(TextDelta(agent_id, ev.text))
+                        sink(TextDelta(agent_id, ev.text))  # type: ignore[union-attr]
                     elif kind is StreamToolCallDelta:
                         yielded = True
                         if awaiting_first_token:
@@ -193,9 +194,9 @@ class Agent:
                             self._first_token()
                     elif kind is StreamReasoning:
                         yielded = True
-                        sink(ReasoningDelta(agent_id, ev.text))
+                        sink(ReasoningDelta(agent_id, ev.text))  # type: ignore[union-attr]
                     elif kind is StreamTurnEnd:
-                        end = ev
+                        end = ev  # type: ignore[assignment]
                 if end is None:
                     raise ProviderError("the stream ended without a complete response", mid_stream=True)
                 return end

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from nanotui.engine.agent.beneath import Opened
 from nanotui.engine.agent.feedback import count_matches, no_match, several_matches
 from nanotui.engine.agent.sandbox import Sandbox, SandboxError, shown_path
 
@@ -287,7 +288,7 @@ class ToolBox:
         note = "\n" + _SURROGATE_NOTE.format(what="old_str/new_str") if old_replaced or new_replaced else ""
         return ToolOutcome(True, f"edited {opened.rel}: 1 match replaced{note}")
 
-    def _open(self, path: str, flags: int, *, missing: str | None = None, make_parents: bool = False):
+    def _open(self, path: str, flags: int, *, missing: str | None = None, make_parents: bool = False) -> Opened:
         try:
             return self.sandbox.open(path, flags, make_parents=make_parents)
         except FileNotFoundError:

@@ -17,6 +17,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,7 +184,7 @@ def _copy_range(fd_in: int, fd_out: int, start: int, end: int) -> None:
 def remove_copy(base: Path) -> None:
     """Remove a copy's folder, even where a model's command made parts of it read-only."""
 
-    def retry(func, path, _exc) -> None:  # shutil's onerror signature
+    def retry(func: Callable[[str], object], path: str, _exc: object) -> None:  # shutil's onerror signature
         try:
             os.chmod(os.path.dirname(path), 0o700)
             os.chmod(path, 0o700, follow_symlinks=False)

@@ -42,7 +42,8 @@ def event_from_dict(data: dict[str, Any], result: AgentResult | None = None) -> 
         data["total_usage"] = Usage.from_dict(data.get("total_usage", {}))
     if cls is AgentFinished:
         return AgentFinished(data["agent_id"], result)
-    return cls(**data)
+    event: Event = cls(**data)
+    return event
 
 
 def event_data(event: Event) -> dict[str, Any]:

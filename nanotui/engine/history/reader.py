@@ -60,11 +60,12 @@ def resolve_run_id(db: sqlite3.Connection, text: str) -> str:
         row = db.execute("SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1").fetchone()
         if row is None:
             raise ConfigError("RUN_ID latest: the history is empty")
-        return row[0]
+        latest: str = row[0]
+        return latest
     if not text:
         raise ConfigError("RUN_ID: expected a run id or a unique prefix (see `nanotui history`)")
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows = [r[0] for r in db.execute(
+    rows: list[str] = [r[0] for r in db.execute(
         "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' ORDER BY run_id LIMIT 6", (escaped + "%",)
     )]
     if text in rows:

@@ -97,7 +97,7 @@ class RunStore:
                 self._db.executemany("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [(r,) for r in dead])
                 suites.mark_dead(self._db, _pid_alive)
 
-    def _tx(self):
+    def _tx(self) -> Transaction:
         return Transaction(self._db)
 
     def close(self) -> None:

@@ -93,7 +93,7 @@ def build_report(run: RunResult, verdict: Verdict | None = None, history: Advice
     trials_of = extra.get("trials", {})
     trials = int(plan.get("trials") or 1)
     versions = dict(sorted(extra.get("versions", {}).items()))
-    models = []
+    models: list[dict[str, str]] = []
     for a in run.agents:
         if not any(m["model"] == a.model for m in models):
             models.append({"model": a.model, "display_name": a.display_name})

@@ -42,7 +42,7 @@ def grade_text(g: dict[str, Any], key: str) -> str:
 
 
 def model_label(row: dict[str, Any]) -> str:
-    label = row["display_name"]
+    label: str = row["display_name"]
     if row.get("trial"):
         label += f" #{row['trial']}"
     return label

@@ -35,6 +35,8 @@ def _entry(name: str, raw: dict[str, Any], origin: str) -> ModelSpec:
     unknown = sorted(set(raw) - ENTRY_KEYS)
     if unknown:
         raise ConfigError(f"{origin}: models.{name}: unknown key(s) {', '.join(unknown)}")
+    provider: str | None
+    model: str | None
     if "spec" in raw:
         provider, model = parse_spec(str(raw["spec"]), f"{origin}: models.{name}.spec {raw['spec']!r}")
     else:

@@ -267,7 +267,7 @@ def _relative_path(data: dict[str, Any], key: str, base: Path, want_dir: bool, p
     if value is None:
         return None
     try:
-        path = (base / value).resolve()
+        path: Path = (base / value).resolve()
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         problems.add(key, f"{value!r} cannot be resolved (a symlink loop?)")
         return None

@@ -1,7 +1,7 @@
 """The task library: task files (the ladder and the user's own) merged into one set by id.
 
 Where tasks come from, later overriding earlier by id:
-1. the built-in ladder shipped inside the package (``nanotui/builtin/tasks``),
+1. the built-in ladder (``tasks/`` in a checkout; a wheel carries it as ``nanotui/builtin/tasks``),
 2. the user's config folder (``config_dir()/tasks``),
 3. ``./tasks`` in the current working directory.
 
@@ -12,10 +12,10 @@ kept in :attr:`TaskLibrary.problems` (``nanotui tasks validate`` prints them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from nanotui.engine.errors import ConfigError
+from nanotui.engine.paths import builtin_dir
 from nanotui.engine.tasks.format import display, parse_task_file
 from nanotui.engine.tasks.model import TASK_FILE_NAMES, Task
 
@@ -45,7 +45,7 @@ class TaskLibrary:
 
 
 def builtin_tasks_dir() -> Path:
-    return Path(str(resources.files("nanotui.builtin").joinpath("tasks")))
+    return builtin_dir("tasks")
 
 
 def library_folders(extra_dirs: list[Path] | None = None) -> list[tuple[str, Path]]:

@@ -168,7 +168,7 @@ def _agent_index(agent_id: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, agent_id)
 
 
-def rank_key(g: AgentGrades, agent: AgentResult) -> tuple:
+def rank_key(g: AgentGrades, agent: AgentResult) -> tuple[float, float, float, tuple[int, str]]:
     """Overall grade (unscored last), then wall time, then cost (unknown last), then agent id."""
     overall = -POINTS[g.overall] if g.overall is not None else 1
     cost = agent.cost_usd if agent.cost_usd is not None else math.inf

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nanotui.engine.results import RunResult
+from nanotui.engine.results import AgentResult, RunResult
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.verdict.grading import AgentGrades, pass_hat_k
 
@@ -64,7 +64,7 @@ class TrialStats:
 def trial_stats(run: RunResult, grades: list[AgentGrades]) -> list[TrialStats]:
     """Per model, in the order the models first appear in the run."""
     by_id = {g.agent_id: g for g in grades}
-    groups: dict[str, list] = {}
+    groups: dict[str, list[AgentResult]] = {}
     for agent in run.agents:
         groups.setdefault(agent.model, []).append(agent)
     out = []
@@ -76,8 +76,8 @@ def trial_stats(run: RunResult, grades: list[AgentGrades]) -> list[TrialStats]:
                 display_name=agents[0].display_name,
                 trials=len(agents),
                 passes=sum(1 for a in agents if a.agent_id in by_id and by_id[a.agent_id].passed),
-                wall_s=_spread([a.wall_s for a in agents]),  # type: ignore[arg-type]
-                cost_usd=None if any(c is None for c in costs) else _spread(costs),  # type: ignore[arg-type]
+                wall_s=_spread([a.wall_s for a in agents]),  # type: ignore[arg-type]  # a group is never empty
+                cost_usd=None if any(c is None for c in costs) else _spread(costs),  # type: ignore[arg-type]  # no None left: checked just before
             )
         )
     return out

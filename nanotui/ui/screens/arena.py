@@ -16,6 +16,7 @@ import gc
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -38,6 +39,9 @@ from nanotui.ui.judging import JudgeJob, judge_status_text
 from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
 from nanotui.ui.widgets.arena_lines import KeyHints, StatusLine
+
+if TYPE_CHECKING:
+    from tiktoken import Encoding
 
 REFRESH_HZ = 10
 # A pane narrower or lower than this is hard to read (its header needs ~36 columns); the
@@ -218,11 +222,12 @@ class ArenaScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="arena-estimates", exit_on_error=False)
     def _load_estimates(self) -> None:
         """Tokenizer and prices, loaded off the UI thread (the tokenizer takes ~0.5 s)."""
+        from nanotui.engine.agent.first_turn import first_turn_tokens
         from nanotui.engine.roster.pricing import known_price
-        from nanotui.engine.roster.tokens import TokenizerUnavailable, encoding_name_for, first_turn_tokens, load_encoding
+        from nanotui.engine.roster.tokens import TokenizerUnavailable, encoding_name_for, load_encoding
 
         prompt = self.plan.agent_task.prompt
-        loaded: dict[str, tuple[object, int]] = {}
+        loaded: dict[str, tuple[Encoding, int]] = {}
         estimates: dict[str, Estimates] = {}
         for agent_id, spec in zip(self.agent_ids, self.plan.specs):
             name = encoding_name_for(spec.provider, spec.model)

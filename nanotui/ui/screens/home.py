@@ -146,7 +146,7 @@ class HomeScreen(Screen[None]):
         else:
             line.append(f"{len(names)} selected", style="bold")
             if all(n in roster.costs for n in names):
-                known = [roster.costs[n] for n in names if roster.costs[n] is not None]
+                known = [cost for n in names if (cost := roster.costs[n]) is not None]
                 total = format_cost(sum(known)) if known else "price ?"
                 unknown = len(names) - len(known)
                 line.append(f" · first turn together {total} (estimate)")
@@ -200,7 +200,7 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="cost", exit_on_error=False)
     def estimate_costs(self, task: Any) -> None:
-        from nanotui.engine.roster.tokens import first_turn_min_cost
+        from nanotui.engine.agent.first_turn import first_turn_min_cost
 
         worker = get_current_worker()
         prompt = task.render()

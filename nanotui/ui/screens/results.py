@@ -104,7 +104,7 @@ def export_report(
             return
         app.notify(str(written), title="Report written")
 
-    app.run_worker(write, name="export report", group="export", exit_on_error=False)
+    app.run_worker(write, name="export report", group="export", exit_on_error=False)  # type: ignore[arg-type]  # mypy solves WorkType's union to Never for an async def
     return target
 
 
@@ -158,7 +158,7 @@ class ResultsScreen(Screen[None]):
 
     @property
     def judging(self) -> Judging:
-        return self.app.judging  # type: ignore[attr-defined,no-any-return]
+        return self.app.judging  # type: ignore[attr-defined]
 
     @property
     def _judging(self) -> bool:
@@ -198,8 +198,8 @@ class ResultsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "results"
-        if self._is_stored():
-            self.verdict = self.store.latest_verdict(self.run_result.run_id)
+        if (store := stored_in(self.store, self.run_result)) is not None:
+            self.verdict = store.latest_verdict(self.run_result.run_id)
         job = self.judging.job(self.run_id)
         if job is not None and job.verdict is not None and job.verdict.usable:
             self.verdict = job.verdict
@@ -370,8 +370,8 @@ class ResultsScreen(Screen[None]):
         plan = self.run_result.extra.get("plan")
         if isinstance(plan, dict) and "rubric" in plan:
             return plan["rubric"]
-        if self._is_stored():
-            plan = self.store.load_run(self.run_result.run_id).extra.get("plan") or {}
+        if (store := stored_in(self.store, self.run_result)) is not None:
+            plan = store.load_run(self.run_result.run_id).extra.get("plan") or {}
             if "rubric" in plan:
                 return plan["rubric"]
         if self.run_result.task.id:
@@ -391,8 +391,8 @@ class ResultsScreen(Screen[None]):
         from nanotui.engine.report.data import advice_for_task
         from nanotui.engine.verdict.advisor import advise
 
-        if self._is_stored():
-            advice = advice_for_task(self.store, self.run_result.run_id)
+        if (store := stored_in(self.store, self.run_result)) is not None:
+            advice = advice_for_task(store, self.run_result.run_id)
         else:
             advice = advise([(self.run_result, grade_run(self.run_result, self.verdict))])
         self.post_message(self.AdviceReady(advice))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -36,6 +37,9 @@ from nanotui.engine.roster.tokens import StreamingEstimate
 from nanotui.engine.run.live import LiveAgent
 from nanotui.ui.widgets.tool_call import ToolCall
 from nanotui.ui.widgets.transcript import NoteBlock, ReasoningBlock, TextBlock, ToolBlock, TranscriptView
+
+if TYPE_CHECKING:
+    from tiktoken import Encoding
 
 Clock = Callable[[], float]
 
@@ -61,7 +65,7 @@ STATUS_LOOK = {
 class Estimates:
     """What the pane needs to estimate tokens and cost before the provider reports usage."""
 
-    encoding: object  # tiktoken.Encoding
+    encoding: Encoding
     first_turn_tokens: int
     price: Price | None
 
@@ -242,10 +246,10 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
                 self._tools[event.call_id] = block
                 view.add(block)
             case ToolCallFinished():
-                block = self._tools.get(event.call_id)
-                if block is not None:
-                    block.call.finish(event.ok, event.result_size, event.result)
-                    view.changed(block)
+                finished = self._tools.get(event.call_id)
+                if finished is not None:
+                    finished.call.finish(event.ok, event.result_size, event.result)
+                    view.changed(finished)
             case TurnFinished():
                 self._close_segments()
             case RetryScheduled():

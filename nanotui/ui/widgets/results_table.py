@@ -92,7 +92,7 @@ class ResultsTable(DataTable[Any]):
         self._fill()
 
     @property
-    def sort(self) -> SortKey:
+    def sort(self) -> SortKey:  # type: ignore[override]  # shadows DataTable.sort, which this table never calls
         return SORT_KEYS[self.sort_index]
 
     def ordered(self) -> list[AgentResult]:
@@ -137,7 +137,7 @@ class ResultsTable(DataTable[Any]):
             checks = Text(f"{passed}/{len(a.checks)}", style=theme_color(self, colour), justify="right")
         else:
             checks = Text("–", style="dim", justify="right")
-        right = {"justify": "right"}
+        right: dict[str, Any] = {"justify": "right"}
         return [
             Text(str(g.rank) if g else "", **right),
             Text(a.display_name),

@@ -190,7 +190,7 @@ class RosterTable(DataTable[Any]):
 
     # -- actions -------------------------------------------------------------------------
 
-    def action_toggle(self) -> None:
+    def action_toggle(self) -> None:  # type: ignore[override]  # the space binding; DOMNode.action_toggle is never bound here
         name = self.highlighted_name
         if name is not None:
             self.set_selected(self.selected ^ {name})

@@ -117,7 +117,7 @@ class TaskPicker(Vertical):
     def on_mount(self) -> None:
         self._fill("")
 
-    def task(self, task_id: str | None) -> Any | None:
+    def task(self, task_id: str | None) -> Any | None:  # type: ignore[override]  # shadows MessagePump.task (its asyncio task), unused on widgets
         return self._by_id.get(task_id) if task_id else None
 
     @property

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Group
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -87,7 +88,7 @@ class TaskPreview(VerticalScroll):
         self.border_title = "Preview"
         self.shown: Any | None = None  # the task on show
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(Text("Pick a task on the left.", style="dim"), id="task-preview-body")
 
     def show(self, task: Any | None) -> None:
