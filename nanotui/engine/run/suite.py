@@ -19,6 +19,7 @@ the suite in the history; :class:`RecordedSuite` runs them and ranks the models 
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from nanotui.engine.clock import new_run_id
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.paths import config_dir
 from nanotui.engine.results import RunResult
+from nanotui.engine.run.orchestrator import RunInterrupted
+from nanotui.engine.run.service import RecordedRun, RunHistory
 from nanotui.engine.tasks.library import SUITE_SUFFIX, builtin_tasks_dir
 from nanotui.engine.verdict.grading import grade_run
 from nanotui.engine.verdict.leaderboard import Leaderboard, leaderboard
@@ -139,3 +142,71 @@ class SuiteOutcome:
             "runs": run_documents,
             **board.to_dict(),
         }
+
+
+class RecordedSuite:
+    """Every task of a suite as its own :class:`RecordedRun`, linked to one suite entry in the
+    history; judged per task; ranked across all of them (:meth:`outcome`).
+
+    ``runs`` are made by the caller (one per task, each with its plan, its jurors and its
+    sink) so the CLI and the app build them the same way they build a single run."""
+
+    def __init__(self, runs: list[RecordedRun], *, history: RunHistory | None, name: str | None,
+                 spec: dict[str, Any], suite_id: str | None = None, resumed: bool = False) -> None:
+        self.runs = runs
+        self.history = history
+        self.suite_id = suite_id or new_suite_id()
+        self.name = name
+        self.spec = spec
+        self.resumed = resumed
+        self.history_error: str | None = None
+        for run in runs:
+            run.suite_id = self.suite_id
+
+    def begin(self) -> None:
+        if self.history is None:
+            return
+        try:
+            if self.resumed:
+                self.history.reopen_suite(self.suite_id)
+            else:
+                self.history.begin_suite(self.suite_id, self.name, self.spec)
+        except Exception as exc:
+            self.history_error = f"could not record the suite ({type(exc).__name__}: {exc})"
+
+    async def execute(self) -> list[RunResult]:
+        """Run the tasks one after another (each run's agents in parallel, within the
+        provider limits); on cancel, what finished is kept and the suite is interrupted."""
+        self.begin()
+        results: list[RunResult] = []
+        status = "finished"
+        try:
+            for run in self.runs:
+                results.append(await run.execute())
+        except (RunInterrupted, asyncio.CancelledError, KeyboardInterrupt):
+            status = "interrupted"
+            raise
+        finally:
+            if any(r.interrupted for r in results):
+                status = "interrupted"
+            self._finish(status)
+        return results
+
+    def _finish(self, status: str) -> None:
+        if self.history is None or self.history_error is not None:
+            return
+        try:
+            self.history.finish_suite(self.suite_id, status)
+        except Exception as exc:
+            self.history_error = f"could not save the suite ({type(exc).__name__}: {exc})"
+
+    async def judge(self) -> dict[str, Verdict | None]:
+        return {run.run_id: await run.judge() for run in self.runs if run.result is not None}
+
+    def outcome(self, verdicts: dict[str, Verdict | None] | None = None) -> SuiteOutcome:
+        results = [r.result for r in self.runs if r.result is not None]
+        verdicts = verdicts if verdicts is not None else {r.run_id: r.verdict for r in self.runs}
+        status = "interrupted" if len(results) < len(self.runs) or any(r.interrupted for r in results) else "finished"
+        models = list(dict.fromkeys(s.spec for run in self.runs for s in run.plan.specs))
+        tasks = [run.plan.task_ref.id or run.run_id for run in self.runs]
+        return SuiteOutcome(self.suite_id, status, tasks, models, results, verdicts)
