@@ -20,6 +20,8 @@ FLAG_NAMES = {
     "prompt": "--prompt",
     "task": "TASK",
     "max_turns": "--max-turns",
+    "suite": "--suite",
+    "resume": "--resume",
     "timeout": "--timeout",
 }
 

@@ -34,6 +34,17 @@ def run(args: argparse.Namespace) -> int:
         check_output_path(args.output, "--output")
     fmt = output_format(args.output, args.format)
     with RunStore() as store:
+        if args.run_id.startswith("s-"):  # a suite's report
+            from nanotui.engine.report.suite import suite_report
+
+            suite_id = store.resolve_suite_id(args.run_id) or args.run_id
+            text = suite_report(store, suite_id, fmt)
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                write_text_atomic(args.output, text)
+                print(f"nanotui: wrote {args.output}", file=sys.stderr)
+            return 0
         run_id = store.resolve_run_id(args.run_id)
         if args.judge or args.jury:
             from nanotui.engine.run.service import judge_run

@@ -8,21 +8,23 @@ import json
 import sys
 from pathlib import Path
 
+from nanotui.commands import suite as suite_cli
 from nanotui.commands.args import help_text, key_value, positive_float, positive_int
 from nanotui.commands.format import table
 from nanotui.commands.judging import add_judge_arguments, choose_from_args, judge_and_report
 from nanotui.commands.progress import Progress
+from nanotui.engine.errors import ConfigError
 from nanotui.engine.files import check_output_path, write_text_atomic
-from nanotui.engine.history.codec import scrub
 from nanotui.engine.history.store import RunStore
 from nanotui.engine.numbers import secs, usd
-from nanotui.engine.report.data import report_for_run
+from nanotui.engine.report.data import report_for_run, run_document
 from nanotui.engine.results import RunResult
 from nanotui.engine.run.live import LiveBoard
 from nanotui.engine.run.orchestrator import RunInterrupted
 from nanotui.engine.run.plan import RunPlan, plan_run
 from nanotui.engine.run.service import RecordedRun
-from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
+from nanotui.engine.run.suite import load_suite
+from nanotui.engine.verdict.grading import AgentGrades, grade_run
 from nanotui.engine.verdict.jury import JuryChoice
 from nanotui.engine.verdict.trials import expand_trials
 from nanotui.engine.verdict.verdict import Verdict
@@ -31,21 +33,28 @@ from nanotui.providers.registry import SdkProviders
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a task on one or more models, headless", description=help_text(__doc__))
-    p.add_argument("task", nargs="?", metavar="TASK", help="task id from `nanotui tasks`")
+    p.add_argument("tasks", nargs="*", metavar="TASK", help="task id(s) from `nanotui tasks`; several make a suite")
+    p.add_argument("--all", action="store_true", help="every task in the library, as one suite")
+    p.add_argument("--suite", metavar="NAME|PATH", help="a suite file (e.g. ladder: every built-in task)")
+    p.add_argument("--resume", metavar="SUITE_ID", help="finish an interrupted suite (or latest): only agents "
+                   "without a result run, then the whole suite is graded, ranked and reported")
     p.add_argument("--prompt", help="an ad-hoc task prompt (no task file)")
     p.add_argument("--workspace", type=Path, help="folder each agent gets a private copy of")
     p.add_argument("--model", "-m", action="append", default=[], metavar="SPEC",
-                   help="PROVIDER:MODEL or a roster name; repeat for more models")
+                   help="PROVIDER:MODEL or a roster name; repeat for more models (default: every ready model)")
     p.add_argument("--var", action="append", type=key_value, default=[], metavar="KEY=VALUE",
                    help="set a task variable")
     p.add_argument("--max-turns", type=positive_int("--max-turns"), help="turns per agent (default 20)")
     p.add_argument("--timeout", type=positive_float("--timeout"), help="wall seconds per agent (default 600)")
     p.add_argument("--max-tokens", type=positive_int("--max-tokens"), help="token budget per agent")
-    p.add_argument("--max-cost", type=positive_float("--max-cost"), help="USD budget per agent")
+    p.add_argument("--max-cost", type=positive_float("--max-cost"), metavar="USD",
+                   help="budget of the whole run: no new task starts once the agents have spent it")
+    p.add_argument("--max-cost-per-agent", type=positive_float("--max-cost-per-agent"), metavar="USD",
+                   help="budget of each agent: it stops once it has spent it")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")
     p.add_argument("--report", type=Path, metavar="PATH", help="write the report (markdown; .json for JSON)")
     add_judge_arguments(p)
-    p.add_argument("--trials", type=positive_int("--trials"), default=1, metavar="N",
+    p.add_argument("--trials", type=positive_int("--trials"), default=None, metavar="N",
                    help="run each model N times (the report shows spread and pass^k)")
     return p
 
@@ -53,14 +62,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def build_plan(args: argparse.Namespace) -> RunPlan:
     return plan_run(
         models=args.model,
-        task_id=args.task,
+        task_id=args.tasks[0] if args.tasks else None,
         prompt=args.prompt,
         workspace=args.workspace,
         variables=dict(args.var),
         max_turns=args.max_turns,
         timeout_s=args.timeout,
         max_tokens=args.max_tokens,
-        max_cost_usd=args.max_cost,
+        max_cost_usd=args.max_cost_per_agent,
         providers=SdkProviders(),
     )
 
@@ -95,28 +104,54 @@ def final_table(run: RunResult, grades: list[AgentGrades] | None = None) -> str:
 
 def write_json(run: RunResult, path: Path, grades: list[AgentGrades] | None = None,
                verdict: Verdict | None = None) -> None:
-    data = run.to_dict()
-    if grades is not None:
-        by_id = {g.agent_id: g for g in grades}
-        for agent in data["agents"]:
-            agent["grades"] = by_id[agent["agent_id"]].to_dict()
-        data["ranking"] = [g.agent_id for g in grades]
-        data["grading_note"] = grading_note(grades)
-        data["judge"] = verdict.to_dict() if verdict is not None else None
-    data = scrub(data)  # answers and tool results can echo a key
-    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(path, json.dumps(run_document(run, grades, verdict), indent=2, ensure_ascii=False) + "\n")
 
 
 def run(args: argparse.Namespace) -> int:
     for path, flag in ((args.json, "--json"), (args.report, "--report")):
         if path is not None:
             check_output_path(path, flag)
+    args.trials_given = args.trials is not None
+    args.trials = args.trials or 1
+    if args.resume is not None:
+        if args.tasks or args.all or args.suite or args.prompt or args.model:
+            raise ConfigError("--resume takes the tasks and models of the stored suite: give no others")
+        return suite_cli.resume(args)
+    suite = load_suite(args.suite) if args.suite else None
+    if sum(bool(x) for x in (args.tasks, args.all, suite, args.prompt)) > 1:
+        raise ConfigError("give the tasks one way: TASK ..., --all, --suite or --prompt")
+    if not (args.tasks or args.all or suite or args.prompt):
+        raise ConfigError("nothing to run", field="task", expected="a task id (see `nanotui tasks`), --all, --suite or a prompt")
+    if not args.model:
+        args.model = (suite.models if suite is not None and suite.models else default_models())
+    if args.all or suite is not None or len(args.tasks) > 1:
+        if args.workspace is not None:
+            raise ConfigError("--workspace goes with one task or --prompt, not with a suite")
+        return suite_cli.run_suite(args, args.model, suite)
     plan = build_plan(args)
     judge = choose_from_args(args)
     models = len(plan.specs)
     plan.specs = expand_trials(plan.specs, args.trials)
     with RunStore() as store:
         return _run_recorded(args, plan, judge, store, models)
+
+
+def default_models() -> list[str]:
+    """Every ready roster model, and a line naming the ones left out and why."""
+    from nanotui.engine.roster.roster_file import load_roster
+    from nanotui.providers.readiness import check_all_sync
+
+    roster = load_roster()
+    found = check_all_sync(list(roster.entries.values()))
+    ready = [r.name for r in found if r.ready]
+    left = [f"{r.name} ({r.state}: {r.detail})" for r in found if not r.ready]
+    if not ready:
+        raise ConfigError("no roster model is ready here (see `nanotui models`)", field="model",
+                          expected="PROVIDER:MODEL or a roster entry name")
+    print(f"nanotui: no --model given: running every ready model ({', '.join(ready)})", file=sys.stderr)
+    if left:
+        print(f"nanotui: left out: {'; '.join(left)}", file=sys.stderr)
+    return ready
 
 
 def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JuryChoice, store: RunStore, models: int) -> int:

@@ -124,6 +124,16 @@ def _grade_of(v: Verdict, agent_id: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     with RunStore() as store:
+        if args.run_id.startswith("s-"):  # a suite: its leaderboard and its runs
+            from nanotui.commands.suite import leaderboard_table
+            from nanotui.engine.report.suite import stored_outcome
+
+            suite_id = store.resolve_suite_id(args.run_id) or args.run_id
+            outcome = stored_outcome(store, suite_id)
+            board = outcome.board()
+            runs = "\n".join(f"  {r.run_id}  {r.task.id}" for r in outcome.runs)
+            print(f"suite    {suite_id} ({outcome.status})\n\n{leaderboard_table(board)}\n\n{board.note}\n\nruns\n{runs}")
+            return 0
         run_id = store.resolve_run_id(args.run_id)
         stored = store.load_run(run_id)
         verdict = store.latest_verdict(run_id)

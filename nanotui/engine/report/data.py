@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from nanotui.engine.history.codec import task_key
+from nanotui.engine.history.codec import scrub, task_key
 from nanotui.engine.report.markdown import render_markdown
 from nanotui.engine.results import AgentResult, RunResult
 from nanotui.engine.secrets import redact
@@ -169,3 +169,18 @@ def render(data: dict[str, Any], fmt: str) -> str:
 
 def render_json(data: dict[str, Any]) -> str:
     return redact(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+
+
+def run_document(run: RunResult, grades: list[AgentGrades] | None = None, verdict: Verdict | None = None) -> dict[str, Any]:
+    """The ``--json`` shape of one run (docs/cli.md), keys masked."""
+    data = run.to_dict()
+    data.pop("unfinished", None)
+    if grades is not None:
+        by_id = {g.agent_id: g for g in grades}
+        for agent in data["agents"]:
+            agent["grades"] = by_id[agent["agent_id"]].to_dict()
+        data["ranking"] = [g.agent_id for g in grades]
+        data["grading_note"] = grading_note(grades)
+        data["judge"] = verdict.to_dict() if verdict is not None else None
+    scrubbed: dict[str, Any] = scrub(data)  # answers and tool results can echo a key
+    return scrubbed

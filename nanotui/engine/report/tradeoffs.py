@@ -22,7 +22,7 @@ def _point_name(text: str, taken: set[str]) -> str:
     return name
 
 
-def _quadrant(models: list[dict[str, Any]]) -> list[str]:
+def quadrant(models: list[dict[str, Any]]) -> list[str]:
     points = [m for m in models if m["mean_performance_points"] is not None and m["median_cost_usd"] is not None]
     if len(points) < 1:
         return []
@@ -81,7 +81,7 @@ def _advice_lines(advice: dict[str, Any]) -> list[str]:
 def quality_vs_cost(data: dict[str, Any]) -> list[str]:
     advice = data["quality_vs_cost"]
     lines = ["## Quality versus cost", ""]
-    chart = _quadrant(advice["models"])
+    chart = quadrant(advice["models"])
     if chart:
         lines += chart + [""]
     lines += [

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,7 @@ from nanotui.engine.results import RunResult
 from nanotui.engine.run.orchestrator import RunInterrupted
 from nanotui.engine.run.service import RecordedRun, RunHistory
 from nanotui.engine.tasks.library import SUITE_SUFFIX, builtin_tasks_dir
-from nanotui.engine.verdict.grading import grade_run
-from nanotui.engine.verdict.leaderboard import Leaderboard, leaderboard
+from nanotui.engine.verdict.leaderboard import SuiteOutcome
 from nanotui.engine.verdict.verdict import Verdict
 
 SUITE_KEYS = ("title", "tasks", "models", "trials", "judge", "limits")
@@ -116,34 +116,6 @@ def new_suite_id() -> str:
     return "s-" + new_run_id()
 
 
-@dataclass
-class SuiteOutcome:
-    """A suite's runs (one per task, in task order), their verdicts, and the leaderboard."""
-
-    suite_id: str
-    status: str  # finished | interrupted
-    tasks: list[str]
-    models: list[str]
-    runs: list[RunResult]
-    verdicts: dict[str, Verdict | None]
-
-    def board(self) -> Leaderboard:
-        graded = [(run, grade_run(run, self.verdicts.get(run.run_id))) for run in self.runs]
-        return leaderboard(graded, seed=self.suite_id)
-
-    def to_dict(self, run_documents: list[dict[str, Any]]) -> dict[str, Any]:
-        """The ``--json`` shape for more than one task (docs/cli.md)."""
-        board = self.board()
-        return {
-            "suite_id": self.suite_id,
-            "status": self.status,
-            "tasks": list(self.tasks),
-            "models": list(self.models),
-            "runs": run_documents,
-            **board.to_dict(),
-        }
-
-
 class RecordedSuite:
     """Every task of a suite as its own :class:`RecordedRun`, linked to one suite entry in the
     history; judged per task; ranked across all of them (:meth:`outcome`).
@@ -174,15 +146,25 @@ class RecordedSuite:
         except Exception as exc:
             self.history_error = f"could not record the suite ({type(exc).__name__}: {exc})"
 
-    async def execute(self) -> list[RunResult]:
+    async def execute(self, max_cost_usd: float | None = None,
+                      notify: Callable[[str], None] | None = None) -> list[RunResult]:
         """Run the tasks one after another (each run's agents in parallel, within the
-        provider limits); on cancel, what finished is kept and the suite is interrupted."""
+        provider limits); on cancel, what finished is kept and the suite is interrupted.
+        With ``max_cost_usd``, no new task starts once the agents have spent it."""
         self.begin()
         results: list[RunResult] = []
         status = "finished"
+        spent = 0.0
         try:
             for run in self.runs:
+                if max_cost_usd is not None and spent >= max_cost_usd:
+                    if notify is not None:
+                        notify(f"suite budget ${max_cost_usd:g} reached (${spent:.4f} spent): "
+                               f"{run.plan.task_ref.id} and the tasks after it not started")
+                    status = "interrupted"
+                    break
                 results.append(await run.execute())
+                spent += sum(a.cost_usd or 0.0 for a in results[-1].agents)
         except (RunInterrupted, asyncio.CancelledError, KeyboardInterrupt):
             status = "interrupted"
             raise

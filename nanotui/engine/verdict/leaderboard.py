@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nanotui.engine.results import RunResult
-from nanotui.engine.verdict.grading import BY_POINTS, PASS_GRADE, POINTS, AgentGrades, pass_hat_k, reaches
+from nanotui.engine.verdict.grading import BY_POINTS, PASS_GRADE, POINTS, AgentGrades, grade_run, pass_hat_k, reaches
+from nanotui.engine.verdict.verdict import Verdict
 
 BOOTSTRAP_SAMPLES = 2000
 
@@ -159,3 +160,31 @@ def _winner(rows: list[ModelRow], tasks: list[str]) -> tuple[bool, str]:
     trials_now = max(1, round(n / per_task))
     more = max(1, math.ceil(needed / per_task) - trials_now)
     return False, words + f"; about {more} more trial(s) per task would separate them if the difference holds"
+
+
+@dataclass
+class SuiteOutcome:
+    """A suite's runs (one per task, in task order), their verdicts, and the leaderboard."""
+
+    suite_id: str
+    status: str  # finished | interrupted
+    tasks: list[str]
+    models: list[str]
+    runs: list[RunResult]
+    verdicts: dict[str, Verdict | None]
+
+    def board(self) -> Leaderboard:
+        graded = [(run, grade_run(run, self.verdicts.get(run.run_id))) for run in self.runs]
+        return leaderboard(graded, seed=self.suite_id)
+
+    def to_dict(self, run_documents: list[dict[str, Any]]) -> dict[str, Any]:
+        """The ``--json`` shape for more than one task (docs/cli.md)."""
+        board = self.board()
+        return {
+            "suite_id": self.suite_id,
+            "status": self.status,
+            "tasks": list(self.tasks),
+            "models": list(self.models),
+            "runs": run_documents,
+            **board.to_dict(),
+        }
