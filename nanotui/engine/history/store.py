@@ -173,14 +173,14 @@ class RunStore:
                 self._buffer_event(event)
                 if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
                     self._flush()
-        except (sqlite3.Error, OSError) as exc:
+        except Exception as exc:  # any one bad event: reported once, the run goes on
             self._fail(exc)
 
     __call__ = record
 
     def _fail(self, exc: BaseException) -> None:
         if self.error is None:
-            self.error = f"history {self.path}: write failed ({exc})"
+            self.error = f"history {self.path}: write failed ({type(exc).__name__}: {exc})"
 
     def _buffer_event(self, event: Event) -> None:
         if isinstance(event, TextDelta | ReasoningDelta):
@@ -198,11 +198,17 @@ class RunStore:
             self._last_of_agent.clear()
             return
         rows = []
-        for data in self._buffer:
-            self._seq += 1
-            rows.append((self._active, self._seq, data["agent_id"], data["kind"], dumps(data)))
-        self._buffer.clear()
+        buffer = self._buffer
+        self._buffer = []
         self._last_of_agent.clear()
+        for data in buffer:
+            try:
+                row = (data["agent_id"], data["kind"], dumps(data))
+            except Exception as exc:  # one event that cannot be stored costs that event only
+                self._fail(exc)
+                continue
+            self._seq += 1
+            rows.append((self._active, self._seq, *row))
         with self._tx():
             self._db.executemany("INSERT INTO events (run_id, seq, agent_id, kind, data) VALUES (?, ?, ?, ?, ?)", rows)
 
@@ -210,7 +216,7 @@ class RunStore:
         with self._lock:
             try:
                 self._flush()
-            except (sqlite3.Error, OSError) as exc:
+            except Exception as exc:
                 self._fail(exc)
 
     def finish_agent(self, result: AgentResult, run_id: str | None = None) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.roster.spec import ENTRY_KEYS, OPTION_KEYS, PROVIDERS, ModelSpec, parse_spec
+from nanotui.engine.secrets import register_secret_env
 
 
 @dataclass
@@ -51,6 +52,8 @@ def _entry(name: str, raw: dict[str, Any], origin: str) -> ModelSpec:
     if provider == "openai" and raw.get("base_url"):
         provider = "openai-compat"  # a base_url means an OpenAI-compatible Chat Completions server
     options = {k: v for k, v in raw.items() if k in OPTION_KEYS}
+    if raw.get("api_key_env"):
+        register_secret_env(str(raw["api_key_env"]))  # its value is masked wherever it appears
     return ModelSpec(
         name=name,
         provider=provider,
