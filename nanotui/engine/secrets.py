@@ -67,7 +67,7 @@ class StreamRedactor:
     emit what it returns, then :meth:`flush` when the stream ends. The concatenation of
     what comes out is ``redact`` of what went in, and no piece ever holds part of a key."""
 
-    __slots__ = ("_held", "_values", "_masking")
+    __slots__ = ("_held", "_masking", "_values")
 
     def __init__(self, values: list[str] | None = None) -> None:
         self._values = secret_values() if values is None else values
