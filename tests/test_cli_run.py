@@ -79,8 +79,8 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
          {"OPENAI_API_KEY": "sk-x"}, "--workspace /no/such/dir: no such directory"),
         (["run", "--prompt", "hi", "-m", "openai:gpt-5", "--max-turns", "0"], {}, "--max-turns expects a number of at least 1"),
         (["run", "--prompt", "hi", "-m", "openai:gpt-5", "--timeout", "soon"], {}, "--timeout expects a number"),
-        (["run", "--prompt", "hi", "-m", "openai:gpt-5", "--json", "/no/such/dir/out.json"],
-         {"OPENAI_API_KEY": "sk-x"}, "--json /no/such/dir/out.json: folder /no/such/dir does not exist"),
+        (["run", "--prompt", "hi", "-m", "openai:gpt-5", "--json", "/proc/no-such-dir/out.json"],
+         {"OPENAI_API_KEY": "sk-x"}, "--json /proc/no-such-dir/out.json: cannot create folder /proc/no-such-dir"),
         (["run", "--bogus"], {}, "unrecognized arguments: --bogus"),
     ],
 )

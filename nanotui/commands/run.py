@@ -8,10 +8,11 @@ import json
 import sys
 from pathlib import Path
 
+from nanotui.commands import guards
 from nanotui.commands.args import key_value, positive_float, positive_int
 from nanotui.commands.format import table
 from nanotui.commands.progress import Progress
-from nanotui.engine.files import check_output_path, write_text_atomic
+from nanotui.engine.files import write_text_atomic
 from nanotui.engine.history.codec import scrub
 from nanotui.engine.history.store import RunStore
 from nanotui.engine.numbers import secs, usd
@@ -46,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--no-judge", action="store_true", help="grade from the task's checks only")
     p.add_argument("--trials", type=positive_int("--trials"), default=1, metavar="N",
                    help="run each model N times (the report shows spread and pass^k)")
+    guards.add_flags(p)
     return p
 
 
@@ -107,13 +109,12 @@ def write_json(run: RunResult, path: Path, grades: list[AgentGrades] | None = No
 
 
 def run(args: argparse.Namespace) -> int:
-    for path, flag in ((args.json, "--json"), (args.report, "--report")):
-        if path is not None:
-            check_output_path(path, flag)
+    guards.check_args(args)
     plan = build_plan(args)
     judge = choose_judge(args.judge, args.no_judge)
     models = len(plan.specs)
     plan.specs = expand_trials(plan.specs, args.trials)
+    guards.confirm_size(plan.specs, plan.agent_task.prompt, args.yes)
     with RunStore() as store:
         return _run_recorded(args, plan, judge, store, models)
 
@@ -129,6 +130,8 @@ def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JudgeChoice, s
     title = plan.task_ref.id or "ad-hoc prompt"
     times = f" x {args.trials} trials" if args.trials > 1 else ""
     print(f"nanotui: running {title} on {models} model(s){times} as run {run_id}", file=sys.stderr)
+    for note in guards.price_notes(plan.specs):
+        print(f"nanotui: {note}", file=sys.stderr)
     interrupted = False
     try:
         result = asyncio.run(_execute(recorded, progress))
@@ -156,17 +159,17 @@ def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JudgeChoice, s
         print(f"nanotui: {judge.note}", file=sys.stderr)
     grades = grade_run(result, verdict)
     print(final_table(result, grades))
+    wrote = True
     if args.json is not None:
-        write_json(result, args.json, grades, verdict)
-        print(f"nanotui: wrote {args.json}", file=sys.stderr)
+        wrote &= guards.try_write("--json", args.json, run_id, lambda: write_json(result, args.json, grades, verdict))
     if args.report is not None:
         fmt = "json" if args.report.suffix.lower() == ".json" else "md"
-        write_text_atomic(args.report, report_for_run(store, run_id, fmt))
-        print(f"nanotui: wrote {args.report}", file=sys.stderr)
+        wrote &= guards.try_write("--report", args.report, run_id,
+                                  lambda: write_text_atomic(args.report, report_for_run(store, run_id, fmt)))
     if recorded.history_error:
         print(f"nanotui: warning: history: {recorded.history_error}", file=sys.stderr)
     print(f"nanotui: run {run_id} saved (nanotui show {run_id})", file=sys.stderr)
-    return 130 if interrupted else 0
+    return 130 if interrupted else 0 if wrote else 1
 
 
 async def _execute(recorded: RecordedRun, progress: Progress) -> RunResult:
