@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nanotui.engine.errors import ConfigError, did_you_mean
+from nanotui.engine.files import DataFileError, loads_toml
 from nanotui.engine.roster.spec import ENTRY_KEYS, OPTION_KEYS, PROVIDERS, ModelSpec, parse_spec
 from nanotui.engine.secrets import register_secret_env
 
@@ -81,7 +82,9 @@ def _entry(name: str, raw: dict[str, Any], origin: str) -> ModelSpec:
 
 def _load_toml(text: str, origin: str) -> dict[str, ModelSpec]:
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
+    except DataFileError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{origin}: not valid TOML ({exc})") from None
     models = data.get("models", {})
