@@ -198,6 +198,13 @@ def test_stream_redactor_lets_ordinary_text_through_unchanged(monkeypatch) -> No
     assert out == text
 
 
+def test_a_word_ending_like_a_key_starts_is_not_held(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    r = StreamRedactor()
+    assert r.feed("it never finishes") == "it never finishes"  # a stalled stream still shows the "s"
+    assert r.feed(" s") == " "  # a lone "s" may start the key: held until the next piece
+
+
 def test_stream_redactor_flush_masks_a_cut_short_key(monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     r = StreamRedactor()

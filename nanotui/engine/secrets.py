@@ -104,10 +104,14 @@ class StreamRedactor:
         cut = len(text)
         for value in self._values:
             tail = text[-len(value):]
+            offset = len(text) - len(tail)
             i = tail.find(value[0])
             while i >= 0:
-                if value.startswith(tail[i:]):
-                    cut = min(cut, len(text) - len(tail) + i)
+                # Only where a key can start (at a word boundary, as _KEY_PATTERN does): an
+                # "s" ending "finishes" is not held back, so a stalled stream shows it.
+                start = offset + i
+                if (start == 0 or text[start - 1] not in _KEY_RUN) and value.startswith(tail[i:]):
+                    cut = min(cut, start)
                     break
                 i = tail.find(value[0], i + 1)
         m = _KEY_TAIL.search(text, max(0, cut - MAX_HOLD - 8))
