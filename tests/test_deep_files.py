@@ -127,3 +127,9 @@ async def test_app_starts_with_a_deep_theme_and_ui_json() -> None:
         messages = [n.message for n in app._notifications]
         assert any("deep.toml: nested more than" in m for m in messages), messages
         assert any("ui.json: not valid settings" in m for m in messages), messages
+
+
+def test_a_task_file_that_is_a_symlink_loop_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a.md").symlink_to("b.md")
+    (tmp_path / "b.md").symlink_to("a.md")
+    assert validate_paths([tmp_path / "a.md"]) == [f"{tmp_path / 'a.md'}: a symlink loop or a link to nothing"]

@@ -126,7 +126,8 @@ def validate_paths(paths: list[Path]) -> list[str]:
     problems: list[str] = []
     for path in paths:
         if not path.exists():
-            problems.append(f"{display(path)}: no such file or folder")
+            what = "a symlink loop or a link to nothing" if path.is_symlink() else "no such file or folder"
+            problems.append(f"{display(path)}: {what}")
             continue
         try:
             files = task_files(path)
