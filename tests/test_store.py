@@ -275,3 +275,31 @@ def test_record_outside_a_run_is_ignored_and_write_failures_are_kept(store: RunS
     store._db.execute("DROP TABLE events")  # simulate a broken disk write
     store.record(AgentFinished("a1", run.agents[0]))  # must not raise into the agent
     assert store.error is not None and "write failed" in store.error
+
+
+class _Unserialisable:
+    """What a buggy provider might leave in a tool call's arguments."""
+
+
+@pytest.mark.parametrize("bad", [
+    ToolCallStarted("a1", "c1", "write_file", {"file_path": _Unserialisable()}, "{}"),
+    TextDelta("a1", "x\ud800y"),  # a lone surrogate that slipped past the agent loop
+])
+def test_one_bad_event_costs_nothing_else(store: RunStore, bad) -> None:
+    a1, a2 = agent("a1"), agent("a2", "openai:gpt-5-nano")
+    run = run_of(a1, a2)
+    store.begin_run(run.run_id, *_plan_for(run))
+    store.record(TextDelta("a2", "healthy before "))
+    store.record(bad)  # buffered in the same batch as a2's events
+    store.record(TextDelta("a2", "and after"))
+    store.record(AgentFinished("a2", a2))  # flushes the batch
+    store.record(AgentFinished("a1", a1))
+    store.finish_run(run)
+    replay = store.events(run.run_id, "a2")
+    assert "".join(e.text for e in replay if isinstance(e, TextDelta)) == "healthy before and after"
+    assert [a.status for a in store.load_run(run.run_id).agents] == ["ok", "ok"]
+    if isinstance(bad, TextDelta):
+        assert store.error is None  # made safe, stored
+        assert [e.text for e in store.events(run.run_id, "a1") if isinstance(e, TextDelta)] == ["x\ufffdy"]
+    else:
+        assert store.error is not None and "TypeError" in store.error  # reported once

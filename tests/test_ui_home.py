@@ -200,11 +200,14 @@ async def test_a_plan_error_is_a_notification_not_a_crash(no_ollama) -> None:
         await pilot.press("enter")  # choose the first task, focus the models
         await pilot.press("enter")  # nothing selected
         assert any("Select at least one model" in n.message for n in app._notifications)
+        before = len(app._notifications)
         await pilot.press("space", "enter")  # GPT-5 without OPENAI_API_KEY
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen is home
-        assert any("OPENAI_API_KEY is not set" in n.message for n in app._notifications)
+        # One thing said: the run cannot start (not also "their panes will show the error").
+        [said] = list(app._notifications)[before:]
+        assert "OPENAI_API_KEY is not set" in said.message and said.title == "Cannot start the run"
 
 
 async def test_last_selection_and_theme_are_restored(no_ollama) -> None:

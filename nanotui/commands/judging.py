@@ -31,15 +31,20 @@ def add_judge_arguments(p: argparse.ArgumentParser, *, with_off: bool = True) ->
         p.add_argument("--no-judge", action="store_true", help="grade from the task's checks only")
 
 
-def choose_from_args(args: argparse.Namespace) -> JuryChoice:
-    """The jury the flags ask for; conflicting flags are one-line errors."""
-    off = getattr(args, "no_judge", False)
-    if off and (args.judge or args.jury):
+def check_judge_flags(args: argparse.Namespace) -> None:
+    """Judge flags that contradict each other: one line, before any work starts."""
+    if getattr(args, "no_judge", False) and (args.judge or args.jury):
         raise ConfigError("--no-judge cannot go with --judge or --jury: pick one")
     if args.judge and args.jury:
         raise ConfigError("--judge and --jury both choose the jurors: pick one")
     if args.judge_passes > 2:
         raise ConfigError(f"--judge-passes {args.judge_passes}: expected 1 or 2")
+
+
+def choose_from_args(args: argparse.Namespace) -> JuryChoice:
+    """The jury the flags ask for; conflicting flags are one-line errors."""
+    check_judge_flags(args)
+    off = getattr(args, "no_judge", False)
     if args.jury:
         return _ready_jury()
     return choose_jury(args.judge or None, disabled=off)

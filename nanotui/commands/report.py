@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        write_text_atomic(args.output, text)
-        print(f"nanotui: wrote {args.output}", file=sys.stderr)
+        from nanotui.commands.guards import try_write
+
+        return 0 if try_write("--output", args.output, run_id, lambda: write_text_atomic(args.output, text)) else 1
     return 0

@@ -8,13 +8,14 @@ import json
 import sys
 from pathlib import Path
 
+from nanotui.commands import guards
 from nanotui.commands import suite as suite_cli
 from nanotui.commands.args import help_text, key_value, positive_float, positive_int
 from nanotui.commands.format import table
 from nanotui.commands.judging import add_judge_arguments, choose_from_args, judge_and_report
 from nanotui.commands.progress import Progress
 from nanotui.engine.errors import ConfigError
-from nanotui.engine.files import check_output_path, write_text_atomic
+from nanotui.engine.files import write_text_atomic
 from nanotui.engine.history.store import RunStore
 from nanotui.engine.numbers import secs, usd
 from nanotui.engine.report.data import report_for_run, run_document
@@ -56,6 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_judge_arguments(p)
     p.add_argument("--trials", type=positive_int("--trials"), default=None, metavar="N",
                    help="run each model N times (the report shows spread and pass^k)")
+    guards.add_flags(p)
     return p
 
 
@@ -108,9 +110,7 @@ def write_json(run: RunResult, path: Path, grades: list[AgentGrades] | None = No
 
 
 def run(args: argparse.Namespace) -> int:
-    for path, flag in ((args.json, "--json"), (args.report, "--report")):
-        if path is not None:
-            check_output_path(path, flag)
+    guards.check_args(args)
     args.trials_given = args.trials is not None
     args.trials = args.trials or 1
     if args.resume is not None:
@@ -132,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     judge = choose_from_args(args)
     models = len(plan.specs)
     plan.specs = expand_trials(plan.specs, args.trials)
+    guards.confirm_size(plan.specs, plan.agent_task.prompt, args.yes)
     with RunStore() as store:
         return _run_recorded(args, plan, judge, store, models)
 
@@ -166,6 +167,8 @@ def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JuryChoice, st
     title = plan.task_ref.id or "ad-hoc prompt"
     times = f" x {args.trials} trials" if args.trials > 1 else ""
     print(f"nanotui: running {title} on {models} model(s){times} as run {run_id}", file=sys.stderr)
+    for note in guards.price_notes(plan.specs):
+        print(f"nanotui: {note}", file=sys.stderr)
     interrupted = False
     try:
         result = asyncio.run(_execute(recorded, progress))
@@ -188,17 +191,17 @@ def _run_recorded(args: argparse.Namespace, plan: RunPlan, judge: JuryChoice, st
         print(f"nanotui: {judge.note}", file=sys.stderr)
     grades = grade_run(result, verdict)
     print(final_table(result, grades))
+    wrote = True
     if args.json is not None:
-        write_json(result, args.json, grades, verdict)
-        print(f"nanotui: wrote {args.json}", file=sys.stderr)
+        wrote &= guards.try_write("--json", args.json, run_id, lambda: write_json(result, args.json, grades, verdict))
     if args.report is not None:
         fmt = "json" if args.report.suffix.lower() == ".json" else "md"
-        write_text_atomic(args.report, report_for_run(store, run_id, fmt))
-        print(f"nanotui: wrote {args.report}", file=sys.stderr)
+        wrote &= guards.try_write("--report", args.report, run_id,
+                                  lambda: write_text_atomic(args.report, report_for_run(store, run_id, fmt)))
     if recorded.history_error:
         print(f"nanotui: warning: history: {recorded.history_error}", file=sys.stderr)
     print(f"nanotui: run {run_id} saved (nanotui show {run_id})", file=sys.stderr)
-    return 130 if interrupted else 0
+    return 130 if interrupted else 0 if wrote else 1
 
 
 async def _execute(recorded: RecordedRun, progress: Progress) -> RunResult:

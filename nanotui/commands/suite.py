@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+from nanotui.commands import guards
 from nanotui.commands.format import table
 from nanotui.commands.judging import choose_from_args, verdict_line
 from nanotui.engine.errors import ConfigError
@@ -89,6 +90,10 @@ def run_suite(args: argparse.Namespace, models: list[str], suite: SuiteFile | No
     trials = args.trials if args.trials_given or suite is None else suite.trials
     limits = suite.limits if suite is not None else {}
     plans = build_plans(task_ids, models, args, limits, trials)
+    # The estimate uses the first task's prompt for every agent: the order of magnitude is the point.
+    guards.confirm_size([s for p in plans for s in p.specs], plans[0].agent_task.prompt, args.yes)
+    for note in guards.price_notes(plans[0].specs):
+        print(f"nanotui: {note}", file=sys.stderr)
     judge = _jury(args, suite)
     spec = {"tasks": task_ids, "models": list(dict.fromkeys(s.spec for s in plans[0].specs)), "trials": trials,
             "judge": judge.specs, "limits": limits, "max_cost_usd": args.max_cost or limits.get("max_cost_usd"),

@@ -59,3 +59,11 @@ class ProviderError(Exception):
         self.retryable = retryable
         self.retry_after = retry_after
         self.mid_stream = mid_stream
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """``"did you mean X?"`` (or ``"X or Y"``) for a misspelt name, or ``""`` when nothing is close."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(dict.fromkeys(choices)), n=2, cutoff=0.75)
+    return f"did you mean {' or '.join(close)}?" if close else ""

@@ -11,6 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from nanotui.engine.files import loads_json
+
 SETTINGS_FILE = "ui.json"
 
 
@@ -53,18 +55,25 @@ def load_settings(path: Path | None = None) -> tuple[UISettings, str | None]:
         text = path.read_text("utf-8")
     except FileNotFoundError:
         return UISettings(), None
-    except (OSError, UnicodeDecodeError) as exc:
-        return UISettings(), f"{path}: cannot read settings ({exc}); using defaults"
+    except OSError as exc:
+        return UISettings(), f"{path}: cannot read settings ({exc.strerror or exc}); using defaults"
+    except UnicodeDecodeError as exc:  # broken like bad JSON: moved aside, never overwritten
+        return UISettings(), _move_aside(path, f"not UTF-8 ({exc.reason} at byte {exc.start})")
     try:
-        return _parse(json.loads(text), path), None
-    except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        aside = path.with_name(path.name + ".broken")
-        try:
-            path.replace(aside)
-            moved = f"; moved to {aside.name}"
-        except OSError:
-            moved = ""
-        return UISettings(), f"{path}: not valid settings ({exc}){moved}; using defaults"
+        return _parse(loads_json(text), path), None
+    except ValueError as exc:  # json.JSONDecodeError and DataFileError are ValueErrors
+        return UISettings(), _move_aside(path, str(exc))
+
+
+def _move_aside(path: Path, problem: str) -> str:
+    """Move a broken settings file to ``ui.json.broken`` and say so in one line."""
+    aside = path.with_name(path.name + ".broken")
+    try:
+        path.replace(aside)
+        moved = f"; moved to {aside.name}"
+    except OSError:
+        moved = ""
+    return f"{path}: not valid settings ({problem}){moved}; using defaults"
 
 
 def save_settings(settings: UISettings, path: Path | None = None) -> None:

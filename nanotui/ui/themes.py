@@ -22,6 +22,8 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from nanotui.engine.files import DataFileError, loads_toml
+
 COLOUR_KEYS = (
     "primary", "secondary", "accent", "warning", "error", "success",
     "foreground", "background", "surface", "panel", "boost",
@@ -49,9 +51,11 @@ def builtin_theme_files() -> list[Path]:
 def parse_theme(text: str, origin: str) -> Theme:
     """A Theme from a theme file's text; raises :class:`ThemeFileError` naming ``origin``."""
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ThemeFileError(f"{origin}: not valid TOML ({exc})") from None
+    except DataFileError as exc:
+        raise ThemeFileError(f"{origin}: {exc}") from None
     unknown = sorted(set(data) - KNOWN_KEYS)
     if unknown:
         raise ThemeFileError(f"{origin}: unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(KNOWN_KEYS))}")

@@ -62,7 +62,7 @@ class AnthropicServer(ScriptedServer):
         if r.reasoning:
             yield sse({"type": "content_block_start", "index": index,
                        "content_block": {"type": "thinking", "thinking": "", "signature": ""}}, "content_block_start")
-            for piece in split(r.reasoning, 2):
+            for piece in split(r.reasoning, r.reasoning_chunks):
                 yield sse({"type": "content_block_delta", "index": index,
                            "delta": {"type": "thinking_delta", "thinking": piece}}, "content_block_delta")
             signature = {"type": "signature_delta", "signature": f"sig-{index}-scripted"}

@@ -85,7 +85,7 @@ class OllamaServer(ScriptedServer):
             return _line({"model": model, "created_at": "2026-11-26T00:00:00Z",
                           "message": {"role": "assistant", "content": "", **message}, "done": False, **extra})
 
-        for piece in split(r.reasoning, 2):
+        for piece in split(r.reasoning, r.reasoning_chunks):
             yield line({"thinking": piece})
         for piece in split(r.text, r.text_chunks):
             yield line({"content": piece})

@@ -61,7 +61,7 @@ class OpenAIServer(ScriptedServer):
             rid = f"rs_{next(_ids)}"
             item = {"type": "reasoning", "id": rid, "summary": []}
             yield sse({"type": "response.output_item.added", "sequence_number": next(seq), "output_index": idx, "item": item})
-            for piece in split(r.reasoning, 2):
+            for piece in split(r.reasoning, r.reasoning_chunks):
                 yield sse({"type": "response.reasoning_summary_text.delta", "sequence_number": next(seq),
                            "item_id": rid, "output_index": idx, "summary_index": 0, "delta": piece})
             done = {**item, "summary": [{"type": "summary_text", "text": r.reasoning}], "encrypted_content": "opaque"}
@@ -114,7 +114,7 @@ class OpenAIServer(ScriptedServer):
             return sse({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
         yield chunk({"role": "assistant", "content": ""})
-        for piece in split(r.reasoning, 2):
+        for piece in split(r.reasoning, r.reasoning_chunks):
             yield chunk({"reasoning_content": piece})
         for piece in split(r.text, r.text_chunks):
             yield chunk({"content": piece})

@@ -34,6 +34,7 @@ class Reply:
     first_byte_delay_s: float = 0.0
     chunk_delay_s: float = 0.0
     text_chunks: int = 3  # text is split into this many deltas
+    reasoning_chunks: int = 2  # reasoning likewise
     arg_chunks: int = 3  # tool-call arguments are split into this many deltas
     stop: str = "end"  # "end" | "max_tokens"
     # Ollama's done line

@@ -14,7 +14,7 @@ from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
 from nanotui.engine.agent.tools import TOOL_DEFS, ToolBox, ToolDef
-from nanotui.engine.agent.transcript import Message, ToolCall, ToolResultMessage, UserMessage
+from nanotui.engine.agent.transcript import AssistantMessage, Message, ToolCall, ToolResultMessage, UserMessage
 from nanotui.engine.errors import NanotuiError, ProviderError
 from nanotui.engine.events import (
     AgentStarted,
@@ -30,6 +30,8 @@ from nanotui.engine.events import (
 from nanotui.engine.results import AgentResult, ToolCallRecord
 from nanotui.engine.roster.pricing import cost_usd
 from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.secrets import StreamRedactor, redact, register_secret_env, scrub
+from nanotui.engine.text import safe_text, safe_value
 from nanotui.engine.usage import Usage
 
 EVENT_RESULT_CAP = 2000  # characters of a tool result kept in events (the model sees all)
@@ -83,6 +85,12 @@ class Agent:
             cost_usd=cost_usd(spec.provider, spec.model, Usage(), price_as=spec.price_as),
         )
         self._start = 0.0
+        if spec.key_env:
+            register_secret_env(spec.key_env)  # a roster entry's own key is a secret too
+        # What the model streams is shown and stored through these: a key it echoes in
+        # pieces never leaves the agent whole or in parts.
+        self._text_out = StreamRedactor()
+        self._reasoning_out = StreamRedactor()
 
     def _emit(self, event: Event) -> None:
         self.sink(event)
@@ -118,6 +126,7 @@ class Agent:
                 r.status, r.error = "max_turns", f"stopped after {self.limits.max_turns} turns"
                 return
             end = await self._turn_with_retries(messages, tools)
+            _make_safe(end.message)
             r.turns += 1
             r.usage = r.usage + end.usage
             r.cost_usd = cost_usd(self.spec.provider, self.spec.model, r.usage, price_as=self.spec.price_as)
@@ -127,7 +136,7 @@ class Agent:
                 r.metrics[key] = r.metrics.get(key, 0.0) + value if key == "load_s" else value
             messages.append(end.message)
             if end.message.text.strip():
-                r.final_answer = end.message.text
+                r.final_answer = redact(end.message.text)
             self._emit(
                 TurnFinished(self.agent_id, r.turns, end.usage, r.usage, r.cost_usd, end.stop_reason)
             )
@@ -147,25 +156,24 @@ class Agent:
                 messages.append(self._run_tool(call))
 
     def _run_tool(self, call: ToolCall) -> ToolResultMessage:
-        args = call.arguments if call.arguments is not None else {}
-        self._emit(ToolCallStarted(self.agent_id, call.id, call.name, args, call.raw_arguments))
+        # What is shown and stored is redacted; the tool itself gets what the model wrote.
+        args = scrub(call.arguments) if call.arguments is not None else {}
+        self._emit(ToolCallStarted(self.agent_id, call.id, call.name, args, redact(call.raw_arguments)))
         if call.arguments is None:
             outcome_ok = False
             content = (
-                f"Error: the arguments for {call.name} are not valid JSON: {call.raw_arguments[:200]!r}. "
+                f"Error: the arguments for {call.name} are not valid JSON: {redact(call.raw_arguments[:200])!r}. "
                 "Call the tool again with a JSON object."
             )
         else:
             outcome = self.toolbox.call(call.name, call.arguments)
             outcome_ok, content = outcome.ok, outcome.content
+        content = safe_text(content)  # a file's bytes decoded with surrogateescape, say
+        shown = redact(content[:EVENT_RESULT_CAP])
         self.result.tool_calls.append(
-            ToolCallRecord(call.id, call.name, args, outcome_ok, len(content), content[:200])
+            ToolCallRecord(call.id, call.name, args, outcome_ok, len(content), shown[:200])
         )
-        self._emit(
-            ToolCallFinished(
-                self.agent_id, call.id, call.name, outcome_ok, content[:EVENT_RESULT_CAP], len(content)
-            )
-        )
+        self._emit(ToolCallFinished(self.agent_id, call.id, call.name, outcome_ok, shown, len(content)))
         return ToolResultMessage(call.id, call.name, content, is_error=not outcome_ok)
 
     async def _turn_with_retries(self, messages: list[Message], tools: list[ToolDef]) -> StreamTurnEnd:
@@ -176,27 +184,34 @@ class Agent:
             try:
                 end: StreamTurnEnd | None = None
                 sink, agent_id = self.sink, self.agent_id
+                text_out, reasoning_out = self._text_out.feed, self._reasoning_out.feed
                 awaiting_first_token = r.ttft_s is None
                 # Hot path (one pass per token): dispatch on the exact type, no helper calls.
-                # mypy does not narrow through `kind`, hence the targeted ignores below.
-                async for ev in self.provider.stream_turn(self.system_prompt, messages, tools):
-                    kind = type(ev)
-                    if kind is StreamText:
-                        yielded = True
-                        if awaiting_first_token:
-                            awaiting_first_token = False
-                            self._first_token()
-                        sink(TextDelta(agent_id, ev.text))  # type: ignore[union-attr]
-                    elif kind is StreamToolCallDelta:
-                        yielded = True
-                        if awaiting_first_token:
-                            awaiting_first_token = False
-                            self._first_token()
-                    elif kind is StreamReasoning:
-                        yielded = True
-                        sink(ReasoningDelta(agent_id, ev.text))  # type: ignore[union-attr]
-                    elif kind is StreamTurnEnd:
-                        end = ev  # type: ignore[assignment]
+                try:
+                    async for ev in self.provider.stream_turn(self.system_prompt, messages, tools):
+                        kind = type(ev)
+                        if kind is StreamText:
+                            yielded = True
+                            if awaiting_first_token:
+                                awaiting_first_token = False
+                                self._first_token()
+                            piece = text_out(safe_text(ev.text))  # type: ignore[union-attr]
+                            if piece:
+                                sink(TextDelta(agent_id, piece))
+                        elif kind is StreamToolCallDelta:
+                            yielded = True
+                            if awaiting_first_token:
+                                awaiting_first_token = False
+                                self._first_token()
+                        elif kind is StreamReasoning:
+                            yielded = True
+                            piece = reasoning_out(safe_text(ev.text))  # type: ignore[union-attr]
+                            if piece:
+                                sink(ReasoningDelta(agent_id, piece))
+                        elif kind is StreamTurnEnd:
+                            end = ev  # type: ignore[assignment]
+                finally:
+                    self._flush_streams()
                 if end is None:
                     raise ProviderError("the stream ended without a complete response", mid_stream=True)
                 return end
@@ -212,8 +227,31 @@ class Agent:
                 r.retry_wait_s += wait
                 attempt += 1
 
+    def _flush_streams(self) -> None:
+        """The turn's stream ended (or broke): let out what the redactors still hold."""
+        tail = self._text_out.flush()
+        if tail:
+            self.sink(TextDelta(self.agent_id, tail))
+        tail = self._reasoning_out.flush()
+        if tail:
+            self.sink(ReasoningDelta(self.agent_id, tail))
+
     def _first_token(self) -> None:
         if self.result.ttft_s is None:
             self.result.ttft_s = time.monotonic() - self._start
 
 
+
+
+def _make_safe(message: AssistantMessage) -> None:
+    """Replace lone surrogates in what the model sent, once, before the tools, the store
+    or the next request see it (a path ``"x\\ud800.txt"`` is valid JSON but no file name)."""
+    message.text = safe_text(message.text)
+    message.reasoning = safe_text(message.reasoning)
+    # Replayed to the provider next turn (reasoning items, thinking blocks): the SDK
+    # encodes them as UTF-8 too.
+    message.provider_items = safe_value(message.provider_items)
+    for call in message.tool_calls:
+        call.raw_arguments = safe_text(call.raw_arguments)
+        if call.arguments is not None:
+            call.arguments = safe_value(call.arguments)

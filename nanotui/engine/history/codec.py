@@ -8,7 +8,8 @@ from typing import Any
 
 from nanotui.engine.events import EVENT_TYPES, AgentFinished, Event, TurnFinished
 from nanotui.engine.results import AgentResult, TaskRef
-from nanotui.engine.secrets import redact
+from nanotui.engine.secrets import scrub
+from nanotui.engine.text import safe_text
 from nanotui.engine.usage import Usage
 
 
@@ -19,19 +20,10 @@ def task_key(task: TaskRef) -> str:
     return "prompt:" + hashlib.sha256(task.prompt.encode("utf-8")).hexdigest()[:16]
 
 
-def scrub(value: Any) -> Any:
-    """``value`` with :func:`redact` applied to every string in it, keys included."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {scrub(k): scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
-    return value
-
-
 def dumps(value: Any) -> str:
-    return json.dumps(scrub(value), ensure_ascii=False, separators=(",", ":"))
+    """Redacted JSON that SQLite can always store (text that slipped past the agent loop
+    with a lone surrogate is made safe here rather than failing the write)."""
+    return safe_text(json.dumps(scrub(value), ensure_ascii=False, separators=(",", ":")))
 
 
 def event_from_dict(data: dict[str, Any], result: AgentResult | None = None) -> Event:

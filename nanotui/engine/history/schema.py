@@ -72,9 +72,19 @@ CREATE TABLE verdicts (
 """
 
 
+# How long a write waits for another process holding the history (a second nanotui writes
+# for milliseconds at a time; anything longer is a program that keeps it locked).
+BUSY_TIMEOUT_S = 2.0
+
+
 def setup_connection(db: sqlite3.Connection, path: Path) -> None:
-    """Apply the connection settings and create the tables in a new (empty) history."""
-    db.execute("PRAGMA busy_timeout = 10000")
+    """Apply the connection settings, check the file is sound (before anything is written
+    into it) and create the tables in a new (empty) history."""
+    db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    problem = str(db.execute("PRAGMA quick_check(1)").fetchone()[0])
+    if problem != "ok":
+        problem = " ".join(problem.replace("*** in database main ***", "").split())[:160]
+        raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
     db.execute("PRAGMA journal_mode = WAL")
     # NORMAL in WAL mode survives a crash of the process (not of the OS) without an
     # fsync per commit, which is the trade-off a run history wants.

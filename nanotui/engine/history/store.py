@@ -27,7 +27,7 @@ from nanotui.engine.events import AgentFinished, Event, ReasoningDelta, TextDelt
 from nanotui.engine.history import reader, suites
 from nanotui.engine.history.codec import dumps, event_data, task_key
 from nanotui.engine.history.reader import RunSummary
-from nanotui.engine.history.schema import Transaction, setup_connection
+from nanotui.engine.history.schema import BUSY_TIMEOUT_S, Transaction, setup_connection
 from nanotui.engine.history.versions import component_versions
 from nanotui.engine.results import AgentResult, RunResult, TaskRef
 from nanotui.engine.roster.spec import ModelSpec
@@ -54,6 +54,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def open_problem(path: Path, exc: sqlite3.Error) -> str:
+    """One line for a history that cannot be used, with what to do about it."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith("SQLITE_BUSY") or "locked" in str(exc):
+        return (f"history {path}: locked by another program (waited {BUSY_TIMEOUT_S:g} s); close it "
+                "(a sqlite3 shell with an open transaction, say) and try again")
+    if name.startswith("SQLITE_READONLY") or "readonly" in str(exc):
+        return (f"history {path}: read-only ({exc}); make the file and its folder writable, "
+                "or set NANOTUI_DATA_DIR to a writable folder")
+    if name.startswith("SQLITE_CANTOPEN"):
+        return f"history {path}: cannot open it ({exc}); check the folder's permissions or set NANOTUI_DATA_DIR"
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in str(exc):
+        return (f"history {path}: damaged ({exc}); nanotui leaves it untouched: move it aside (runs can often "
+                f"be saved with `sqlite3 {path} .recover`) and a new history is started")
+    return f"history {path}: not a usable nanotui history database ({exc}); move it aside to start afresh"
+
+
 class RunStore:
     """The history database. Usable from several threads; several runs may be recorded at
     once (the task runs of a suite), each event written with its own run's sequence."""
@@ -74,14 +91,24 @@ class RunStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"history folder {self.path.parent}: cannot create it ({exc.strerror})") from None
+        db: sqlite3.Connection | None = None
         try:
-            self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None)
+            self._db = db
             self._setup()
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"history {self.path}: not a usable nanotui history database ({exc}); move it aside to start afresh"
-            ) from None
-        self._mark_dead_runs()
+            # Try a write now, so a read-only or locked history is one line before any agent
+            # starts, not a failure to record half-way through a run.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                self._db.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                self._db.execute("ROLLBACK")
+            self._mark_dead_runs()
+        except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
+            raise ConfigError(open_problem(self.path, exc)) from None
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -192,14 +219,14 @@ class RunStore:
                 self._buffer_event(run_id, event)
                 if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
                     self._flush()
-        except (sqlite3.Error, OSError) as exc:
+        except Exception as exc:  # any one bad event: reported once, the run goes on
             self._fail(exc)
 
     __call__ = record
 
     def _fail(self, exc: BaseException) -> None:
         if self.error is None:
-            self.error = f"history {self.path}: write failed ({exc})"
+            self.error = f"history {self.path}: write failed ({type(exc).__name__}: {exc})"
 
     def _buffer_event(self, run_id: str, event: Event) -> None:
         key = (run_id, event.agent_id)
@@ -217,13 +244,19 @@ class RunStore:
             self._last_of_agent.clear()
             return
         rows = []
-        for run_id, data in self._buffer:
+        buffer = self._buffer
+        self._buffer = []
+        self._last_of_agent.clear()
+        for run_id, data in buffer:
             if run_id not in self._active:
                 continue
+            try:
+                row = (data["agent_id"], data["kind"], dumps(data))
+            except Exception as exc:  # one event that cannot be stored costs that event only
+                self._fail(exc)
+                continue
             self._active[run_id] += 1
-            rows.append((run_id, self._active[run_id], data["agent_id"], data["kind"], dumps(data)))
-        self._buffer.clear()
-        self._last_of_agent.clear()
+            rows.append((run_id, self._active[run_id], *row))
         with self._tx():
             self._db.executemany("INSERT INTO events (run_id, seq, agent_id, kind, data) VALUES (?, ?, ?, ?, ?)", rows)
 
@@ -231,7 +264,7 @@ class RunStore:
         with self._lock:
             try:
                 self._flush()
-            except (sqlite3.Error, OSError) as exc:
+            except Exception as exc:
                 self._fail(exc)
 
     def finish_agent(self, result: AgentResult, run_id: str | None = None) -> None:

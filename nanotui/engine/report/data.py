@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from nanotui.engine.history.codec import scrub, task_key
+from nanotui.engine.history.codec import task_key
 from nanotui.engine.report.markdown import render_markdown
 from nanotui.engine.results import AgentResult, RunResult
-from nanotui.engine.secrets import redact
+from nanotui.engine.secrets import redact, scrub
 from nanotui.engine.verdict.advisor import Advice, advise
 from nanotui.engine.verdict.grading import (
     COST_FLOOR_USD,

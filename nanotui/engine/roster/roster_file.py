@@ -9,8 +9,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from nanotui.engine.errors import ConfigError
+from nanotui.engine.errors import ConfigError, did_you_mean
+from nanotui.engine.files import DataFileError, loads_toml
 from nanotui.engine.roster.spec import ENTRY_KEYS, OPTION_KEYS, PROVIDERS, ModelSpec, parse_spec
+from nanotui.engine.secrets import register_secret_env
 
 
 @dataclass
@@ -23,12 +25,25 @@ class Roster:
         a roster entry for the same model, if there is one)."""
         if text in self.entries:
             return self.entries[text]
-        provider, model = parse_spec(text)
+        try:
+            provider, model = parse_spec(text)
+        except ConfigError as exc:
+            hint = did_you_mean(text, [*self.entries, *(e.spec for e in self.entries.values())])
+            if not hint:
+                raise
+            raise ConfigError(f"{exc}; {hint}") from None
         for entry in self.entries.values():
             if entry.provider == provider and (entry.model == model or entry.name == model):
                 # "anthropic:claude-3-haiku" names the roster entry claude-3-haiku.
                 return entry
         return ModelSpec(name=text, provider=provider, model=model, display_name=text)
+
+    def suggest(self, spec: ModelSpec) -> str:
+        """"did you mean …" for a ``provider:model`` no roster entry knows (``""`` otherwise)."""
+        specs = [e.spec for e in self.entries.values()]
+        if spec.spec in specs or spec.name in self.entries:
+            return ""
+        return did_you_mean(spec.spec, specs)
 
 
 def _entry(name: str, raw: dict[str, Any], origin: str) -> ModelSpec:
@@ -53,6 +68,8 @@ def _entry(name: str, raw: dict[str, Any], origin: str) -> ModelSpec:
     if provider == "openai" and raw.get("base_url"):
         provider = "openai-compat"  # a base_url means an OpenAI-compatible Chat Completions server
     options = {k: v for k, v in raw.items() if k in OPTION_KEYS}
+    if raw.get("api_key_env"):
+        register_secret_env(str(raw["api_key_env"]))  # its value is masked wherever it appears
     return ModelSpec(
         name=name,
         provider=provider,
@@ -67,7 +84,9 @@ def _entry(name: str, raw: dict[str, Any], origin: str) -> ModelSpec:
 
 def _load_toml(text: str, origin: str) -> dict[str, ModelSpec]:
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
+    except DataFileError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{origin}: not valid TOML ({exc})") from None
     models = data.get("models", {})

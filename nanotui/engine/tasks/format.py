@@ -21,6 +21,7 @@ from nanotui.engine.tasks.checks.spec import CheckSpec, Param
 from nanotui.engine.tasks.checks.compare import field_path
 from nanotui.engine.tasks.model import TASK_FILE_NAMES, VARIABLE_NAME, Task, substitute, variables_in
 from nanotui.engine.agent.tools import TOOL_NAMES
+from nanotui.engine.files import MAX_DATA_BYTES, DataFileError, loads_toml
 
 FRONT_MATTER = "+++"
 TOP_KEYS = ("id", "title", "level", "prompt", "variables", "workspace", "read_only", "limits",
@@ -34,7 +35,7 @@ def display(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return str(path)
 
 
@@ -66,7 +67,10 @@ def _split_front_matter(text: str, problems: _Problems) -> tuple[str, str] | Non
 
 def _parse_toml(text: str, line_offset: int, field: str, problems: _Problems) -> dict[str, Any] | None:
     try:
-        return tomllib.loads(text)
+        return loads_toml(text)
+    except DataFileError as exc:
+        problems.add(field, str(exc))
+        return None
     except tomllib.TOMLDecodeError as exc:
         # tomllib counts lines from the start of the TOML; report the line in the file.
         message = re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + line_offset}", str(exc))
@@ -77,6 +81,9 @@ def _parse_toml(text: str, line_offset: int, field: str, problems: _Problems) ->
 def read_task_data(path: Path, problems: _Problems) -> dict[str, Any] | None:
     """The task's fields as a dict (the ``.md`` body as ``prompt``), or None."""
     try:
+        if path.stat().st_size > MAX_DATA_BYTES:
+            problems.add("file", f"larger than {MAX_DATA_BYTES // (1024 * 1024)} MiB")
+            return None
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         problems.add("file", f"cannot read ({exc.strerror or exc})")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nanotui.engine.errors import ConfigError
+from nanotui.engine.errors import ConfigError, did_you_mean
 from nanotui.engine.paths import builtin_dir
 from nanotui.engine.tasks.format import display, parse_task_file
 from nanotui.engine.tasks.model import TASK_FILE_NAMES, Task
@@ -37,7 +37,9 @@ class TaskLibrary:
         hint = ""
         if self.problems:
             hint = f" ({len(self.problems)} problem(s) in task files kept some out; run `nanotui tasks validate`)"
-        raise ConfigError(f"unknown task {task_id!r}; see `nanotui tasks`{hint}")
+        close = did_you_mean(task_id, self.ids)
+        close = f"; {close}" if close else ""
+        raise ConfigError(f"unknown task {task_id!r}{close}; see `nanotui tasks`{hint}")
 
     @property
     def ids(self) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from nanotui.engine.tasks.checks.kinds import run_checks
 from nanotui.engine.errors import ConfigError
+from nanotui.engine.files import DataFileError, loads_toml
 from nanotui.engine.results import AgentResult, CheckResult, ToolCallRecord
 from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.tasks.model import Task
@@ -42,11 +43,13 @@ def load_reference(task: Task) -> Solution:
         raise ConfigError(f"{display(task.source)}: reference: the task has no reference solution")
     where = display(task.reference)
     try:
-        data = tomllib.loads(task.reference.read_text("utf-8"))
+        data = loads_toml(task.reference.read_text("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: file: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: toml: invalid TOML: {exc}") from None
+    except DataFileError as exc:
+        raise ConfigError(f"{where}: toml: {exc}") from None
     unknown = sorted(set(data) - set(REFERENCE_KEYS))
     if unknown:
         raise ConfigError(f"{where}: {unknown[0]}: unknown key (expected one of {', '.join(REFERENCE_KEYS)})")

@@ -41,6 +41,7 @@ class HomeScreen(Screen[None]):
         self.specs = specs
         self._specs_by_name = {s.name: s for s in specs}
         self._cost_task_id: str | None = None
+        self._not_ready: list[str] = []  # display names of the models started though not ready
 
     @property
     def nanotui(self) -> NanotuiApp:
@@ -226,12 +227,11 @@ class HomeScreen(Screen[None]):
         if not names:
             self.notify("Select at least one model: space toggles, a selects every ready one.", severity="warning")
             return
-        not_ready = [self._specs_by_name[n].display_name for n in names if self.roster.readiness[n].ready is False]
-        if not_ready:
-            self.notify(
-                f"Not ready: {', '.join(not_ready)} — their panes will show the error.",
-                severity="warning",
-            )
+        # Said only once the plan is made: a plan that fails (a missing key) says why
+        # itself, and "their panes will show the error" would contradict it.
+        self._not_ready = [
+            self._specs_by_name[n].display_name for n in names if self.roster.readiness[n].ready is False
+        ]
         self.nanotui.settings.task_id = task.id
         self.nanotui.settings.models = names
         self.nanotui.save_settings()
@@ -265,4 +265,7 @@ class HomeScreen(Screen[None]):
         self.notify(message.error, title="Cannot start the run", severity="error", timeout=10)
 
     def on_home_screen_plan_ready(self, message: PlanReady) -> None:
+        if self._not_ready:
+            self.notify(f"Not ready: {', '.join(self._not_ready)} — their panes will show the error.",
+                        severity="warning")
         self.nanotui.start_run(message.plan)
