@@ -153,9 +153,9 @@ class Agent:
             if not end.message.tool_calls:
                 return
             for call in end.message.tool_calls:
-                messages.append(self._run_tool(call))
+                messages.append(await self._run_tool(call))
 
-    def _run_tool(self, call: ToolCall) -> ToolResultMessage:
+    async def _run_tool(self, call: ToolCall) -> ToolResultMessage:
         # What is shown and stored is redacted; the tool itself gets what the model wrote.
         args = scrub(call.arguments) if call.arguments is not None else {}
         self._emit(ToolCallStarted(self.agent_id, call.id, call.name, args, redact(call.raw_arguments)))
@@ -166,7 +166,9 @@ class Agent:
                 "Call the tool again with a JSON object."
             )
         else:
-            outcome = self.toolbox.call(call.name, call.arguments)
+            # In a thread: a tool reads and writes files (up to the caps), which must not hold
+            # up the other agents' streams or the app.
+            outcome = await asyncio.to_thread(self.toolbox.call, call.name, call.arguments)
             outcome_ok, content = outcome.ok, outcome.content
         content = safe_text(content)  # a file's bytes decoded with surrogateescape, say
         shown = redact(content[:EVENT_RESULT_CAP])
