@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TextIO
 
-from nanotui.engine.events import AgentFinished, AgentStarted, Event, RetryScheduled, ToolCallFinished
+from nanotui.engine.events import AgentFinished, AgentQueued, AgentStarted, Event, RetryScheduled, ToolCallFinished
 from nanotui.engine.numbers import usd
 from nanotui.engine.run.live import LiveAgent, LiveBoard
 
@@ -37,12 +37,14 @@ class Progress:
         agent = self.board.apply(event)
         if self.tty:
             self.redraw()
-        elif agent is not None and isinstance(event, AgentStarted | ToolCallFinished | RetryScheduled | AgentFinished):
+        elif agent is not None and isinstance(event, AgentQueued | AgentStarted | ToolCallFinished | RetryScheduled | AgentFinished):
             detail = ""
             if isinstance(event, ToolCallFinished):
                 detail = f"  {event.name} {'ok' if event.ok else 'error'}"
             elif isinstance(event, RetryScheduled):
                 detail = f"  retry {event.attempt} in {event.wait_s:.1f}s: {event.reason[:80]}"
+            elif agent.queue_reason:
+                detail = f"  queued: {agent.queue_reason}"
             elif isinstance(event, AgentFinished) and agent.error:
                 detail = f"  {agent.error[:120]}"
             print(f"[{time.monotonic() - self._t0:6.1f}s] {describe(agent)}{detail}", file=self.stream, flush=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from nanotui.engine.events import (
     AgentFinished,
+    AgentQueued,
     AgentStarted,
     Event,
     ReasoningDelta,
@@ -23,7 +24,7 @@ from nanotui.engine.usage import Usage
 
 EVENT_TYPES: dict[str, type] = {
     cls.kind: cls
-    for cls in (AgentStarted, TextDelta, ReasoningDelta, ToolCallStarted, ToolCallFinished, TurnFinished,
+    for cls in (AgentQueued, AgentStarted, TextDelta, ReasoningDelta, ToolCallStarted, ToolCallFinished, TurnFinished,
                 RetryScheduled, AgentFinished)
 }
 

@@ -1,0 +1,178 @@
+"""The scheduler: one queue per provider key shared by several runs, adaptive limits, queue
+time kept out of working time, and the suite budget; against the loopback servers."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+
+from nanotui.commands.progress import Progress
+from nanotui.engine.agent.loop import AgentTask, Limits
+from nanotui.engine.events import AgentFinished, AgentQueued, AgentStarted
+from nanotui.engine.roster.roster_file import load_roster
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.run.live import LiveBoard
+from nanotui.engine.run.orchestrator import Orchestrator
+from nanotui.engine.run.scheduler import GROW_AFTER, Scheduler
+from nanotui.providers.registry import SdkProviders
+from tests.helpers import FAST_RETRY
+from tests.servers.script import Call, Fault, Reply
+
+
+def orch(specs: list[str], events: list, scheduler: Scheduler | None, **kw) -> Orchestrator:
+    roster = load_roster()
+    return Orchestrator(AgentTask("go"), [roster.resolve(s) for s in specs], providers=SdkProviders(),
+                        retry_policy=FAST_RETRY, sink=events.append, scheduler=scheduler,
+                        limits=Limits(max_turns=20, timeout_s=20), **kw)
+
+
+def test_keys_split_hosts_and_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+    key = Scheduler.key_for
+    assert key(ModelSpec("x", "openai", "gpt-5", "x")) == "openai"
+    assert key(ModelSpec("x", "anthropic", "claude", "x")) == "anthropic"
+    assert key(ModelSpec("x", "local", "qwen", "x")) == "local"
+    assert key(ModelSpec("x", "ollama", "gpt-oss:20b", "x")) == "ollama@127.0.0.1:11434"
+    assert key(ModelSpec("x", "ollama", "m", "x", base_url="http://gpu:11434/")) == "ollama@http://gpu:11434"
+    monkeypatch.setenv("OLLAMA_HOST", "box:1")
+    assert key(ModelSpec("x", "ollama", "m", "x")) == "ollama@box:1"
+    assert key(ModelSpec("x", "openai-compat", "m", "x", base_url="http://a/v1")) == "openai-compat@http://a/v1"
+
+
+async def test_local_models_on_one_host_run_one_at_a_time() -> None:
+    s = Scheduler()
+    a, b = ModelSpec("a", "ollama", "m1", "a"), ModelSpec("b", "ollama", "m2", "b")
+    reasons: list[str] = []
+    async with s.slot(a, "a1"):
+        waiting = asyncio.create_task(_hold(s, b, reasons))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        (state,) = s.snapshot()
+        assert (state.running, state.queued, state.limit) == (1, 1, 1)
+    await waiting
+    assert reasons and "Ollama at " in reasons[0] and "runs 1 at a time" in reasons[0]
+
+
+async def _hold(s: Scheduler, spec: ModelSpec, reasons: list[str]) -> None:
+    async with s.slot(spec, "a2", on_queued=reasons.append):
+        pass
+
+
+async def test_two_runs_share_one_limit_first_come_first_served(openai_server) -> None:
+    for m in ("gpt-5", "gpt-5-mini", "gpt-5-nano"):
+        openai_server.always(m, Reply(text="ok", first_byte_delay_s=0.2))
+    scheduler = Scheduler({"openai": 2})
+    events: list = []
+    order: list[str] = []
+    active, peak = 0, 0
+
+    def sink(tag: str):
+        def on(e) -> None:
+            nonlocal active, peak
+            events.append(e)
+            if isinstance(e, AgentStarted):
+                order.append(f"{tag}.{e.agent_id}")
+                active += 1
+                peak = max(peak, active)
+            elif isinstance(e, AgentFinished):
+                active -= 1
+        return on
+
+    specs = ["openai:gpt-5", "openai:gpt-5-mini", "openai:gpt-5-nano"]
+    one, two = orch(specs, [], scheduler), orch(specs, [], scheduler)
+    one.sink, two.sink = sink("r1"), sink("r2")
+    first = asyncio.create_task(one.run())
+    while not order:  # the first run's agents are all in the queue before the second run starts
+        await asyncio.sleep(0.01)
+    runs = await asyncio.gather(first, two.run())
+    assert all(a.status == "ok" for r in runs for a in r.agents)
+    assert peak == 2  # the limit holds across both runs, not per run
+    assert order == ["r1.a1", "r1.a2", "r1.a3", "r2.a1", "r2.a2", "r2.a3"]  # first come, first served
+    queued = [e for e in events if isinstance(e, AgentQueued)]
+    assert len(queued) == 4 and queued[0].reason == "OpenAI runs 2 at a time"
+    assert scheduler.snapshot()[0].running == 0
+
+
+async def test_queue_time_is_recorded_and_not_working_time(openai_server) -> None:
+    openai_server.always("gpt-5-mini", Reply(text="ok", first_byte_delay_s=0.4))
+    run = await orch(["openai:gpt-5-mini", "openai:gpt-5-mini"], [], Scheduler({"openai": 1})).run()
+    first, second = run.agents
+    assert first.queue_s < 0.1
+    assert second.queue_s >= 0.35  # waited for the first agent's slot
+    assert second.wall_s >= second.queue_s + 0.35  # wall time counts from the queue
+    assert second.working_s == pytest.approx(second.wall_s - second.queue_s, abs=1e-6)
+    assert second.working_s < 0.35 + 0.4  # the wait is not working time
+    assert second.to_dict()["queue_s"] == pytest.approx(second.queue_s, abs=1e-3)
+
+
+async def test_rate_limits_cut_the_limit_and_successes_restore_it(openai_server) -> None:
+    turns = GROW_AFTER * 2 + 2
+    openai_server.script("gpt-5-mini", Fault(429, "slow down", retry_after=0.01),
+                         *[Reply(calls=[Call("list_directory", {})]) for _ in range(turns)], Reply(text="done"))
+    scheduler = Scheduler({"openai": 4})
+    run = await orch(["openai:gpt-5-mini"], [], scheduler).run()
+    assert run.agents[0].status == "ok" and run.agents[0].retries == 1
+    assert [(c.limit, c.why) for c in scheduler.changes] == [(2, "rate limited"), (3, "recovered"), (4, "recovered")]
+    assert scheduler.limit_of("openai") == 4  # never above the base
+
+
+async def test_one_episode_cuts_once() -> None:
+    now = [0.0]
+    s = Scheduler({"openai": 16}, clock=lambda: now[0])
+    spec = ModelSpec("x", "openai", "gpt-5", "x")
+    async with s.slot(spec, "a1") as lease:
+        for _ in range(5):  # a burst of 429s from several agents at once
+            lease.rate_limited()
+        assert s.limit_of("openai") == 8
+        now[0] = 5.0
+        lease.rate_limited()
+        assert s.limit_of("openai") == 4
+        for _ in range(10):
+            lease.rate_limited()
+            now[0] += 5.0
+        assert s.limit_of("openai") == 1  # at least 1
+
+
+async def test_suite_budget_stops_new_agents_running_ones_finish(openai_server) -> None:
+    openai_server.always("gpt-5-mini", Reply(text="ok", first_byte_delay_s=0.1, input_tokens=10_000))
+    scheduler = Scheduler({"openai": 1}, max_cost_usd=0.000001)
+    events: list = []
+    one = orch(["openai:gpt-5-mini", "openai:gpt-5-mini"], events, scheduler)
+    two = orch(["openai:gpt-5-mini"], events, scheduler)
+    r1, r2 = await asyncio.gather(one.run(), two.run())
+    statuses = [a.status for a in r1.agents + r2.agents]
+    assert statuses == ["ok", "budget", "budget"]  # the first ran to the end; the rest never started
+    assert r1.agents[1].error == "not started: suite budget of $1e-06 reached"
+    assert r1.agents[1].turns == 0 and r2.agents[0].turns == 0
+    assert scheduler.spent_usd == pytest.approx(r1.agents[0].cost_usd)
+    assert len(openai_server.requests_for("/responses")) == 1
+
+
+async def test_cancel_all_while_queued_frees_the_queue(openai_server) -> None:
+    openai_server.always("gpt-5-mini", Reply(text="ok", first_byte_delay_s=5))
+    scheduler = Scheduler({"openai": 1})
+    events: list = []
+    o = orch(["openai:gpt-5-mini"] * 3, events, scheduler)
+    task = asyncio.create_task(o.run())
+    while not any(isinstance(e, AgentStarted) for e in events):
+        await asyncio.sleep(0.01)
+    o.cancel_all()
+    run = await task
+    assert [a.status for a in run.agents] == ["cancelled"] * 3
+    (state,) = scheduler.snapshot()
+    assert (state.running, state.queued) == (0, 0)
+
+
+def test_live_board_and_progress_say_why_an_agent_waits() -> None:
+    board = LiveBoard()
+    out = io.StringIO()
+    progress = Progress(board, stream=out)
+    progress(AgentQueued("a2", "ollama:m", "m", "Ollama at 127.0.0.1:11434 runs 1 at a time"))
+    agent = board.agents["a2"]
+    assert agent.status == "queued" and agent.queue_reason == "Ollama at 127.0.0.1:11434 runs 1 at a time"
+    assert "queued: Ollama at 127.0.0.1:11434 runs 1 at a time" in out.getvalue()
+    progress(AgentStarted("a2", "ollama:m", "m"))
+    assert agent.queue_reason is None and agent.status == "thinking"
+    assert agent.elapsed() >= 0.0
