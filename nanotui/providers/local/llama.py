@@ -30,7 +30,6 @@ from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.usage import Usage
 from nanotui.providers.local.emulated_tools import ActionStream, build_request, parse_action
-from nanotui.providers.local.runtime_process import ChildBackend, runtime_threads
 from nanotui.providers.local.model_file import (
     BUILTIN_MODELS,
     PIP_LOCAL,
@@ -41,6 +40,7 @@ from nanotui.providers.local.model_file import (
     resolve_model_path,
     verify,
 )
+from nanotui.providers.local.runtime_process import ChildBackend, runtime_threads
 
 DEFAULT_CTX = 8192  # Qwen2.5-Coder handles 32k, but the KV cache and prompt time grow with it
 DEFAULT_STEP_TOKENS = 1024  # one action per step; bounds a runaway step (~75 s at 13 tok/s)
