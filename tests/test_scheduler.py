@@ -176,3 +176,17 @@ def test_live_board_and_progress_say_why_an_agent_waits() -> None:
     progress(AgentStarted("a2", "ollama:m", "m"))
     assert agent.queue_reason is None and agent.status == "thinking"
     assert agent.elapsed() >= 0.0
+
+
+async def test_waiters_cancelled_as_the_slot_frees_leave_cleanly() -> None:
+    s = Scheduler({"openai": 1})
+    spec = ModelSpec("x", "openai", "gpt-5", "x")
+    async with s.slot(spec, "a1"):
+        waiting = [asyncio.create_task(_hold(s, spec, [])) for _ in range(2)]
+        await asyncio.sleep(0.01)
+        for t in waiting:
+            t.cancel()  # and the slot frees in the same step, before they wake
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes), outcomes
+    (state,) = s.snapshot()
+    assert (state.running, state.queued) == (0, 0)

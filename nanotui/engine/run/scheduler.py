@@ -172,7 +172,7 @@ class Scheduler:
                     # granted and cancelled at once: hand the slot on
                     key.running -= 1
                     self._wake(key)
-                else:
+                elif waiter in key.waiters:  # a release may have dropped it already
                     key.waiters.remove(waiter)
                 raise
         else:
