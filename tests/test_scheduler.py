@@ -10,6 +10,8 @@ import pytest
 
 from nanotui.commands.progress import Progress
 from nanotui.engine.agent.loop import AgentTask, Limits
+from nanotui.engine.agent.retry import RetryPolicy
+from nanotui.engine.errors import ProviderError
 from nanotui.engine.events import AgentFinished, AgentQueued, AgentStarted
 from nanotui.engine.roster.roster_file import load_roster
 from nanotui.engine.roster.spec import ModelSpec
@@ -190,3 +192,19 @@ async def test_waiters_cancelled_as_the_slot_frees_leave_cleanly() -> None:
     assert all(isinstance(o, asyncio.CancelledError) for o in outcomes), outcomes
     (state,) = s.snapshot()
     assert (state.running, state.queued) == (0, 0)
+
+
+def test_rate_limits_are_waited_out_longer_than_failures() -> None:
+    policy = RetryPolicy()
+    limited = ProviderError("429", status=429, retryable=True, retry_after=1.0)
+    broken = ProviderError("500", status=500, retryable=True)
+    assert policy.delay(policy.max_attempts, broken, 3.0) is None  # a failing server: give up
+    assert policy.delay(policy.max_attempts, limited, 3.0) == 1.0  # a pacing one: wait as told
+    assert policy.delay(policy.max_rate_limited_attempts, limited, 9.0) is None
+    assert policy.delay(5, limited, policy.max_total_wait_s - 0.5) is None  # total wait still bounded
+
+
+async def test_an_agent_refused_five_times_in_a_row_still_finishes(openai_server) -> None:
+    openai_server.script("gpt-5-mini", *[Fault(429, "slow down", retry_after=0.01)] * 5, Reply(text="ok"))
+    run = await orch(["openai:gpt-5-mini"], [], Scheduler()).run()
+    assert run.agents[0].status == "ok" and run.agents[0].retries == 5
