@@ -23,11 +23,12 @@ from tests.helpers import FAST_RETRY
 from tests.servers.script import Call, Fault, Reply
 
 
-def orch(specs: list[str], events: list, scheduler: Scheduler | None, **kw) -> Orchestrator:
+def orch(specs: list[str], events: list, scheduler: Scheduler | None, limits: Limits = Limits(max_turns=20, timeout_s=20),
+         **kw) -> Orchestrator:
     roster = load_roster()
     return Orchestrator(AgentTask("go"), [roster.resolve(s) for s in specs], providers=SdkProviders(),
                         retry_policy=FAST_RETRY, sink=events.append, scheduler=scheduler,
-                        limits=Limits(max_turns=20, timeout_s=20), **kw)
+                        limits=limits, **kw)
 
 
 def test_keys_split_hosts_and_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -208,3 +209,17 @@ async def test_an_agent_refused_five_times_in_a_row_still_finishes(openai_server
     openai_server.script("gpt-5-mini", *[Fault(429, "slow down", retry_after=0.01)] * 5, Reply(text="ok"))
     run = await orch(["openai:gpt-5-mini"], [], Scheduler()).run()
     assert run.agents[0].status == "ok" and run.agents[0].retries == 5
+
+
+async def test_after_a_cut_running_agents_wait_between_turns(openai_server) -> None:
+    openai_server.script("gpt-5-mini", Fault(429, "slow down", retry_after=0.01))
+    openai_server.always("gpt-5-mini", Reply(calls=[Call("list_directory", {})], first_byte_delay_s=0.2))
+    scheduler = Scheduler({"openai": 4})
+    run = await orch(["openai:gpt-5-mini"] * 4, [], scheduler, limits=Limits(max_turns=4, timeout_s=20)).run()
+    assert [a.status for a in run.agents] == ["max_turns"] * 4
+    assert scheduler.changes[0].limit == 2
+    paused = [a for a in run.agents if a.queue_s > 0.15]
+    assert len(paused) >= 2  # all four started at once; two gave up their slot after the cut
+    for a in paused:
+        assert a.working_s == pytest.approx(a.wall_s - a.queue_s - a.retry_wait_s, abs=1e-6)
+        assert a.working_s < a.wall_s - 0.15

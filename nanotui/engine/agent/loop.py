@@ -55,6 +55,9 @@ class TurnFeedback(Protocol):
     """Where the loop reports how its requests went (the run's scheduler adapts its limits
     and keeps the suite's spend from it); the loop does not know who listens."""
 
+    async def before_request(self) -> None:
+        """Called before every request; may wait (the time is the scheduler's queue time)."""
+
     def rate_limited(self) -> None:
         """A request was refused with HTTP 429."""
 
@@ -63,6 +66,9 @@ class TurnFeedback(Protocol):
 
 
 class _NoFeedback:
+    async def before_request(self) -> None:
+        pass
+
     def rate_limited(self) -> None:
         pass
 
@@ -196,6 +202,7 @@ class Agent:
         attempt = 1
         while True:
             yielded = False
+            await self.feedback.before_request()
             try:
                 end: StreamTurnEnd | None = None
                 sink, agent_id = self.sink, self.agent_id

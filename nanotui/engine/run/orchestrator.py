@@ -93,7 +93,7 @@ class Orchestrator:
         sandbox: Sandbox | None = None
         provider: Provider | None = None
         queued_at = time.monotonic()
-        queue_s = 0.0
+        queue_s = 0.0  # before the start; the lease adds what it waited between turns
         ran = False
 
         def on_queued(reason: str) -> None:
@@ -130,7 +130,7 @@ class Orchestrator:
         finally:
             await close_quietly(provider)
         if ran:  # the agent's clock starts with its slot; its wall time starts in the queue
-            result.queue_s = queue_s
+            result.queue_s = lease.queue_s
             result.wall_s += queue_s
         else:  # it never ran: all its wall time was waiting
             result.queue_s = result.wall_s = time.monotonic() - queued_at

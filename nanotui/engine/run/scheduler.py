@@ -99,8 +99,12 @@ class Lease:
         self._scheduler = scheduler
         self._key = key
         self.agent_id = agent_id
-        self.queue_s = 0.0
+        self.queue_s = 0.0  # waiting for the slot, before the start and between turns
         self.cost_usd = 0.0  # the agent's spend so far (unknown prices count 0)
+        self.holding = False
+
+    async def before_request(self) -> None:
+        await self._scheduler._between_turns(self)
 
     def rate_limited(self) -> None:
         self._scheduler._rate_limited(self._key)
@@ -158,13 +162,32 @@ class Scheduler:
         an agent once the budget is spent."""
         key = self._key(spec)
         lease = Lease(self, key, agent_id)
-        queued_at = self._clock()
         self._check_budget()
-        if key.running >= key.limit or key.waiters:
-            if on_queued is not None:
-                on_queued(key.reason())
+        if (key.running >= key.limit or key.waiters) and on_queued is not None:
+            on_queued(key.reason())
+        await self._acquire(lease, front=False)
+        try:
+            self._check_budget()
+        except BudgetReached:
+            self._release(lease)
+            raise
+        self._leases.append(lease)
+        try:
+            yield lease
+        finally:
+            self._release(lease)
+
+    async def _acquire(self, lease: Lease, *, front: bool) -> None:
+        key = lease._key
+        started = self._clock()
+        if key.running < key.limit and not key.waiters:
+            key.running += 1
+        else:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            key.waiters.append(waiter)
+            if front:
+                key.waiters.appendleft(waiter)
+            else:
+                key.waiters.append(waiter)
             try:
                 await waiter
             except asyncio.CancelledError:
@@ -175,23 +198,24 @@ class Scheduler:
                 elif waiter in key.waiters:  # a release may have dropped it already
                     key.waiters.remove(waiter)
                 raise
-        else:
-            key.running += 1
-        lease.queue_s = self._clock() - queued_at
-        try:
-            self._check_budget()
-        except BudgetReached:
-            self._release(key)
-            raise
-        self._leases.append(lease)
-        try:
-            yield lease
-        finally:
-            self._release(key)
+        lease.holding = True
+        lease.queue_s += self._clock() - started
 
-    def _release(self, key: _Key) -> None:
-        key.running -= 1
-        self._wake(key)
+    async def _between_turns(self, lease: Lease) -> None:
+        """After a cut, agents already running give up their slot between requests until
+        the key is back under its limit: a cut slows the requests, not only the starts.
+        They wait at the front of the queue, ahead of agents not yet started."""
+        key = lease._key
+        if key.running <= key.limit or not lease.holding:
+            return
+        self._release(lease)
+        await self._acquire(lease, front=True)
+
+    def _release(self, lease: Lease) -> None:
+        if lease.holding:
+            lease.holding = False
+            lease._key.running -= 1
+            self._wake(lease._key)
 
     def _wake(self, key: _Key) -> None:
         while key.waiters and key.running < key.limit:
