@@ -1,0 +1,306 @@
+"""Suite scheduling benchmark (issue 11).
+
+1. A suite: 10 tasks x 9 models x 3 trials = 270 agents, ten orchestrators sharing one
+   Scheduler with the shipped limits, against loopback servers (OpenAI Responses and Chat,
+   Anthropic Messages, Ollama) that take 1 s per response; every agent makes 2 requests (a
+   tool call, then the answer). Targets: suite wall <= 1.10x the ideal schedule for those
+   limits (and each key's last finish <= 1.10x its own ideal); peak RSS growth <= 60 MB;
+   recording (a real RunStore per task run) <= 2 % of the event loop.
+2. A 429 storm: 48 OpenAI agents of 4 requests each while the server refuses every third
+   request with ``Retry-After: 1`` for 20 s. Targets: no agent failed; the adaptive limit
+   visibly lowered and restored to its base (printed over time).
+
+Run: python benchmarks/bench_suite.py [--part suite|storm|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import multiprocessing as mp
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nanotui.engine.agent.loop import AgentTask, Limits
+from nanotui.engine.agent.retry import RetryPolicy
+from nanotui.engine.events import AgentFinished
+from nanotui.engine.results import TaskRef
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.run.orchestrator import Orchestrator
+from nanotui.engine.run.scheduler import DEFAULT_PROVIDER_LIMITS, Scheduler
+from nanotui.providers.registry import SdkProviders
+
+TASKS, TRIALS, DELAY_S, TURNS = 10, 3, 1.0, 2
+STORM_S, STORM_AGENTS, STORM_TURNS = 20.0, 48, 4
+MODELS = [("openai", "gpt-5"), ("openai", "gpt-5-mini"), ("openai", "gpt-5-nano"),
+          ("anthropic", "claude-opus-4-1"), ("anthropic", "claude-sonnet-4-5"), ("anthropic", "claude-haiku-4-5"),
+          ("openai-compat", "qwen3-coder"), ("openai-compat", "kimi-k2"), ("ollama", "gpt-oss:20b")]
+
+
+# -- the loopback servers, in a child process (their threads must not share our GIL) ----------
+
+
+def _serve(conn: Any, storm_s: float, tool_turns: int) -> None:  # pragma: no cover - child process
+    import json
+    import threading
+
+    # Dozens of handler threads wake together after their delay and each writes ~15 frames:
+    # with the default 5 ms GIL switch interval they queue behind one another for seconds.
+    sys.setswitchinterval(0.0001)
+
+    from tests.servers.anthropic_server import AnthropicServer
+    from tests.servers.ollama_server import OllamaServer
+    from tests.servers.openai_server import OpenAIServer
+    from tests.servers.script import Call, Reply
+
+    def two_step(cls: type) -> type:
+        class TwoStep(cls):  # tool calls first; once the request carries enough tool results, the answer
+            def model_of(self, body: Any) -> str:
+                text = json.dumps(body)
+                results = sum(text.count(k) for k in ('"function_call_output"', '"role": "tool"', '"tool_result"'))
+                return super().model_of(body) + ("#answer" if results >= tool_turns else "")
+        return TwoStep
+
+    class Storm(two_step(OpenAIServer)):  # every third request refused while the storm lasts
+        count, began = 0, None
+        lock = threading.Lock()
+
+        def handle(self, h, method, body):  # type: ignore[override]
+            with self.lock:
+                Storm.count += 1
+                if Storm.began is None:
+                    Storm.began = time.monotonic()
+                refuse = time.monotonic() - Storm.began < storm_s and Storm.count % 3 == 0
+            if refuse:
+                self.send_error_json(h, 429, "rate limited", retry_after=1)
+                return
+            super().handle(h, method, body)
+
+    servers = [(Storm if storm_s else two_step(OpenAIServer))(), two_step(AnthropicServer)(),
+               two_step(OllamaServer)({"gpt-oss:20b": ["completion", "tools"]})]
+    for s in servers:
+        s.start()
+        for _, m in MODELS:
+            s.always(m, Reply(calls=[Call("list_directory", {})], first_byte_delay_s=DELAY_S))
+            s.always(m + "#answer", Reply(text="The files are README.md and data.", first_byte_delay_s=DELAY_S))
+    conn.send([servers[0].base_url, servers[1].base_url, servers[2].host])
+    conn.recv()
+    for s in servers:
+        s.stop()
+
+
+class Servers:
+    def __init__(self, storm_s: float = 0.0, tool_turns: int = TURNS - 1) -> None:
+        self._parent, child = mp.Pipe()
+        self._proc = mp.get_context("spawn").Process(target=_serve, args=(child, storm_s, tool_turns), daemon=True)
+
+    def __enter__(self) -> list[str]:
+        self._proc.start()
+        urls = self._parent.recv()
+        os.environ.update(OPENAI_BASE_URL=urls[0], OPENAI_API_KEY="sk-bench", ANTHROPIC_BASE_URL=urls[1],
+                          ANTHROPIC_API_KEY="sk-ant-bench", OLLAMA_HOST=urls[2], NO_PROXY="127.0.0.1,localhost")
+        for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            os.environ.pop(var, None)
+        return urls
+
+    def __exit__(self, *exc: object) -> None:
+        self._parent.send("stop")
+        self._proc.join(5)
+
+
+# -- measurements -----------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def specs(openai_url: str) -> list[ModelSpec]:
+    out = []
+    for provider, model in MODELS:
+        base = openai_url if provider == "openai-compat" else None
+        out.append(ModelSpec(f"{provider}:{model}", provider, model, model, base_url=base,
+                             api_key_env="OPENAI_API_KEY" if base else None))
+    return out
+
+
+def ideal_by_key(models: list[ModelSpec], per_model: int, turns: int) -> dict[str, float]:
+    """Each key's agents in full waves of its limit, each agent ``turns`` responses long."""
+    counts: dict[str, int] = {}
+    for m in models:
+        counts[Scheduler.key_for(m)] = counts.get(Scheduler.key_for(m), 0) + per_model
+    limits = {k: DEFAULT_PROVIDER_LIMITS[k.partition("@")[0]] for k in counts}
+    return {k: math.ceil(n / limits[k]) * turns * DELAY_S for k, n in counts.items()}
+
+
+# -- 1. the suite -----------------------------------------------------------------------------
+
+
+async def warm_up(workspace: Path) -> None:
+    """One agent per model, so imports, validators and first-use caches are not counted as growth."""
+    models = specs(os.environ["OPENAI_BASE_URL"])
+    await Orchestrator(AgentTask("List the files.", workspace), models, providers=SdkProviders()).run()
+
+
+async def suite(workspace: Path, db: Path) -> dict[str, float]:
+    from nanotui.engine.history.store import RunStore
+
+    openai_url = os.environ["OPENAI_BASE_URL"]
+    models = specs(openai_url)
+    agent_specs = [m for m in models for _ in range(TRIALS)]
+    key_of = {m.spec: Scheduler.key_for(m) for m in models}
+    scheduler = Scheduler()
+    record_s = 0.0
+    last_finish: dict[str, float] = {}
+    stores, orchestrators = [], []
+    t0, cpu0 = time.monotonic(), time.process_time()
+    for t in range(TASKS):
+        store = RunStore(db)
+        ref = TaskRef(f"bench-task-{t + 1}", "List the files in your workspace.")
+
+        def sink(event, store=store) -> None:
+            nonlocal record_s
+            start = time.perf_counter()
+            store.record(event)
+            record_s += time.perf_counter() - start
+            if isinstance(event, AgentFinished) and event.result is not None:
+                last_finish[key_of[event.result.model]] = time.monotonic() - t0
+
+        orch = Orchestrator(AgentTask(ref.prompt, workspace), agent_specs, providers=SdkProviders(), task_ref=ref,
+                            limits=Limits(max_turns=4, timeout_s=600), sink=sink, scheduler=scheduler)
+        store.begin_run(orch.run_id, ref, agent_specs, {"bench": True}, agent_ids=orch.agent_ids)
+        stores.append(store)
+        orchestrators.append(orch)
+    runs = await asyncio.gather(*(o.run() for o in orchestrators))
+    wall, cpu = time.monotonic() - t0, time.process_time() - cpu0
+    for store, run in zip(stores, runs):
+        start = time.perf_counter()
+        store.finish_run(run)
+        record_s += time.perf_counter() - start
+        store.close()
+    agents = [a for r in runs for a in r.agents]
+    bad = [f"{a.model}: {a.status} {a.error}" for a in agents if a.status != "ok"]
+    if bad:
+        print("failed agents:", len(bad), bad[:3])
+    ideal = ideal_by_key(models, TASKS * TRIALS, TURNS)
+    out = {"agents": float(len(agents)), "agents_not_ok": float(len(bad)), "suite_wall_s": wall,
+           "ideal_wall_s": max(ideal.values()), "wall_vs_ideal": wall / max(ideal.values()),
+           "record_s": record_s, "record_share_of_loop": record_s / wall,
+           "queue_s_mean": sum(a.queue_s for a in agents) / len(agents),
+           "working_s_mean": sum(a.working_s for a in agents) / len(agents), "cpu_share_of_one_core": cpu / wall}
+    for key, ideal_s in ideal.items():
+        out[f"key_{key}_last_finish_vs_ideal"] = last_finish.get(key, math.inf) / ideal_s
+        mine = [a for a in agents if key_of[a.model] == key]
+        mean = sum(a.working_s for a in mine) / len(mine)
+        out[f"key_{key}_working_s_mean"] = mean
+        # The same waves with the agents' measured working time instead of the nominal one:
+        # how well the queue kept the slots busy, whatever the machine's load did to latency.
+        out[f"key_{key}_last_finish_vs_measured_ideal"] = last_finish.get(key, math.inf) / (ideal_s / TURNS * mean)
+    return out
+
+
+# -- 2. the storm -----------------------------------------------------------------------------
+
+
+async def storm(workspace: Path) -> tuple[dict[str, float], list[str]]:
+    models = [m for m in specs(os.environ["OPENAI_BASE_URL"]) if m.provider == "openai"]
+    agent_specs = [models[i % len(models)] for i in range(STORM_AGENTS)]
+    scheduler = Scheduler()
+    orch = Orchestrator(AgentTask("List the files in your workspace.", workspace), agent_specs,
+                        providers=SdkProviders(), limits=Limits(max_turns=STORM_TURNS + 2, timeout_s=600),
+                        scheduler=scheduler, retry_policy=RetryPolicy())
+    timeline: list[str] = []
+    lowest = DEFAULT_PROVIDER_LIMITS["openai"]
+    t0 = time.monotonic()
+
+    async def sample() -> None:
+        nonlocal lowest
+        while True:
+            limit = scheduler.limit_of("openai") or DEFAULT_PROVIDER_LIMITS["openai"]
+            lowest = min(lowest, limit)
+            state = next((s for s in scheduler.snapshot() if s.key == "openai"), None)
+            running = state.running if state else 0
+            timeline.append(f"t={time.monotonic() - t0:5.1f}s limit={limit:2d} running={running:2d} "
+                            + "#" * limit)
+            await asyncio.sleep(1.0)
+
+    sampler = asyncio.create_task(sample())
+    run = await orch.run()
+    sampler.cancel()
+    wall = time.monotonic() - t0
+    final = scheduler.limit_of("openai") or 0
+    failed = [a for a in run.agents if a.status != "ok"]
+    return ({"storm_agents": float(len(run.agents)), "storm_agents_failed": float(len(failed)),
+             "storm_wall_s": wall, "storm_retries": float(sum(a.retries for a in run.agents)),
+             "storm_lowest_limit": float(lowest), "storm_final_limit": float(final),
+             "storm_limit_changes": float(len(scheduler.changes))},
+            timeline + [f"change at {c.at_s:5.1f}s: {c.limit} ({c.why})" for c in scheduler.changes])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=("suite", "storm", "both"), default="both")
+    args = parser.parse_args()
+    print(f"cpu {cpu_name()} x{len(os.sched_getaffinity(0))}")
+    print(f"load_before {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp) / "ws"
+        workspace.mkdir()
+        (workspace / "README.md").write_text("# bench\n")
+        (workspace / "data").mkdir()
+        if args.part in ("suite", "both"):
+            with Servers():
+                asyncio.run(warm_up(workspace))
+                before = rss_mb()
+                figures = asyncio.run(suite(workspace, Path(tmp) / "history.sqlite3"))
+                figures["peak_rss_growth_mb"] = peak_rss_mb() - before
+            for name, value in figures.items():
+                print(f"{name} {value:.4f}")
+            keys = [v for k, v in figures.items() if k.startswith("key_")]
+            ok &= figures["agents_not_ok"] == 0 and figures["wall_vs_ideal"] <= 1.10 and all(v <= 1.10 for v in keys)
+            ok &= figures["peak_rss_growth_mb"] <= 60 and figures["record_share_of_loop"] <= 0.02
+        if args.part in ("storm", "both"):
+            with Servers(storm_s=STORM_S, tool_turns=STORM_TURNS - 1):
+                figures, timeline = asyncio.run(storm(workspace))
+            for line in timeline:
+                print(line)
+            for name, value in figures.items():
+                print(f"{name} {value:.4f}")
+            base = DEFAULT_PROVIDER_LIMITS["openai"]
+            ok &= figures["storm_agents_failed"] == 0 and figures["storm_lowest_limit"] < base
+            ok &= figures["storm_final_limit"] == base
+    print(f"load_after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
