@@ -10,7 +10,11 @@
    request with ``Retry-After: 1`` for 20 s. Targets: no agent failed; the adaptive limit
    visibly lowered and restored to its base (printed over time).
 
-Run: python benchmarks/bench_suite.py [--part suite|storm|both]
+3. (--part local, needs the [local] extra) ``nanotui run basic-read`` with openai:gpt-5-mini and
+   ollama:gpt-oss:20b against a loopback server answering in 0.5 s, with and without
+   local:qwen2.5-coder-1.5b: the remote agents' wall time with it within 1.10x of without.
+
+Run: python benchmarks/bench_suite.py [--part suite|storm|both|local] [--runs 3]
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ MODELS = [("openai", "gpt-5"), ("openai", "gpt-5-mini"), ("openai", "gpt-5-nano"
 # -- the loopback servers, in a child process (their threads must not share our GIL) ----------
 
 
-def _serve(conn: Any, storm_s: float, tool_turns: int) -> None:  # pragma: no cover - child process
+def _serve(conn: Any, storm_s: float, tool_turns: int, delay_s: float) -> None:  # pragma: no cover - child
     import json
     import threading
 
@@ -90,8 +94,8 @@ def _serve(conn: Any, storm_s: float, tool_turns: int) -> None:  # pragma: no co
     for s in servers:
         s.start()
         for _, m in MODELS:
-            s.always(m, Reply(calls=[Call("list_directory", {})], first_byte_delay_s=DELAY_S))
-            s.always(m + "#answer", Reply(text="The files are README.md and data.", first_byte_delay_s=DELAY_S))
+            s.always(m, Reply(calls=[Call("list_directory", {})], first_byte_delay_s=delay_s))
+            s.always(m + "#answer", Reply(text="The files are README.md and data.", first_byte_delay_s=delay_s))
     conn.send([servers[0].base_url, servers[1].base_url, servers[2].host])
     conn.recv()
     for s in servers:
@@ -99,9 +103,10 @@ def _serve(conn: Any, storm_s: float, tool_turns: int) -> None:  # pragma: no co
 
 
 class Servers:
-    def __init__(self, storm_s: float = 0.0, tool_turns: int = TURNS - 1) -> None:
+    def __init__(self, storm_s: float = 0.0, tool_turns: int = TURNS - 1, delay_s: float = DELAY_S) -> None:
         self._parent, child = mp.Pipe()
-        self._proc = mp.get_context("spawn").Process(target=_serve, args=(child, storm_s, tool_turns), daemon=True)
+        self._proc = mp.get_context("spawn").Process(target=_serve, args=(child, storm_s, tool_turns, delay_s),
+                                                     daemon=True)
 
     def __enter__(self) -> list[str]:
         self._proc.start()
@@ -264,9 +269,59 @@ async def storm(workspace: Path) -> tuple[dict[str, float], list[str]]:
             timeline + [f"change at {c.at_s:5.1f}s: {c.limit} ({c.why})" for c in scheduler.changes])
 
 
+# -- 3. the on-device model beside remote agents ----------------------------------------------
+
+
+def local_isolation(runs: int, tmp: Path) -> tuple[dict[str, float], list[str]]:
+    """``nanotui run basic-read`` with openai:gpt-5-mini and ollama:gpt-oss:20b against a
+    loopback server answering in 0.5 s, with and without local:qwen2.5-coder-1.5b, runs
+    alternating; the remote agents' wall and TTFT medians compared."""
+    import json
+    import statistics
+    from contextlib import redirect_stderr, redirect_stdout
+    from io import StringIO
+
+    from nanotui.cli import main as nanotui_main
+
+    os.environ["NANOTUI_DATA_DIR"] = str(tmp / "data")  # the benchmark's runs stay out of your history
+    remote = ["openai:gpt-5-mini", "ollama:gpt-oss:20b"]
+    samples: dict[str, dict[str, list[float]]] = {"without": {}, "with": {}}
+    lines = []
+    for i in range(runs * 2):
+        mode = "without" if i % 2 == 0 else "with"
+        models = remote + (["local:qwen2.5-coder-1.5b"] if mode == "with" else [])
+        out = tmp / f"local-{i}.json"
+        args = ["run", "basic-read", "--no-judge", "--json", str(out)]
+        for m in models:
+            args += ["-m", m]
+        with redirect_stdout(StringIO()), redirect_stderr(StringIO()):
+            code = nanotui_main(args)
+        doc = json.loads(out.read_text())
+        for a in doc["agents"]:
+            if a["model"] in remote:
+                for field in ("wall_s", "ttft_s", "working_s"):
+                    samples[mode].setdefault(f"{a['model']} {field}", []).append(a[field] or 0.0)
+            else:
+                lines.append(f"run {i + 1}: local agent {a['status']} wall {a['wall_s']:.1f} s "
+                             f"load {a['metrics'].get('load_s', 0):.1f} s")
+        lines.append(f"run {i + 1} ({mode} local, exit {code}): " + ", ".join(
+            f"{a['model']} wall {a['wall_s']:.2f} ttft {a['ttft_s'] or 0:.2f}" for a in doc["agents"]
+            if a["model"] in remote))
+    figures: dict[str, float] = {}
+    for name in samples["without"]:
+        base = statistics.median(samples["without"][name])
+        other = statistics.median(samples["with"][name])
+        key = name.replace(":", "_").replace(" ", "_")
+        figures[f"{key}_without_local"] = base
+        figures[f"{key}_with_local"] = other
+        figures[f"{key}_ratio"] = other / base if base else math.inf
+    return figures, lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", choices=("suite", "storm", "both"), default="both")
+    parser.add_argument("--part", choices=("suite", "storm", "both", "local"), default="both")
+    parser.add_argument("--runs", type=int, default=3, help="runs each way for --part local")
     args = parser.parse_args()
     print(f"cpu {cpu_name()} x{len(os.sched_getaffinity(0))}")
     print(f"load_before {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -297,6 +352,14 @@ def main() -> int:
             base = DEFAULT_PROVIDER_LIMITS["openai"]
             ok &= figures["storm_agents_failed"] == 0 and figures["storm_lowest_limit"] < base
             ok &= figures["storm_final_limit"] == base
+        if args.part == "local":
+            with Servers(delay_s=0.5):
+                figures, lines = local_isolation(args.runs, Path(tmp))
+            for line in lines:
+                print(line)
+            for name, value in figures.items():
+                print(f"{name} {value:.4f}")
+            ok &= all(v <= 1.10 for k, v in figures.items() if k.endswith("wall_s_ratio"))
     print(f"load_after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
