@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 
 import pytest
 
@@ -17,7 +18,7 @@ from nanotui.engine.roster.roster_file import load_roster
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.live import LiveBoard
 from nanotui.engine.run.orchestrator import Orchestrator
-from nanotui.engine.run.scheduler import GROW_AFTER, Scheduler
+from nanotui.engine.run.scheduler import EPISODE_S, GROW_AFTER, Scheduler
 from nanotui.providers.registry import SdkProviders
 from tests.helpers import FAST_RETRY
 from tests.servers.script import Call, Fault, Reply
@@ -114,7 +115,8 @@ async def test_rate_limits_cut_the_limit_and_successes_restore_it(openai_server)
     turns = GROW_AFTER * 2 + 2
     openai_server.script("gpt-5-mini", Fault(429, "slow down", retry_after=0.01),
                          *[Reply(calls=[Call("list_directory", {})]) for _ in range(turns)], Reply(text="done"))
-    scheduler = Scheduler({"openai": 4})
+    ticks = itertools.count(0.0, 1.0)  # every reading of the clock is a second later: turns look slow
+    scheduler = Scheduler({"openai": 4}, clock=lambda: next(ticks))
     run = await orch(["openai:gpt-5-mini"], [], scheduler).run()
     assert run.agents[0].status == "ok" and run.agents[0].retries == 1
     assert [(c.limit, c.why) for c in scheduler.changes] == [(2, "rate limited"), (3, "recovered"), (4, "recovered")]
@@ -223,3 +225,20 @@ async def test_after_a_cut_running_agents_wait_between_turns(openai_server) -> N
     for a in paused:
         assert a.working_s == pytest.approx(a.wall_s - a.queue_s - a.retry_wait_s, abs=1e-6)
         assert a.working_s < a.wall_s - 0.15
+
+
+async def test_no_growth_while_429s_keep_coming() -> None:
+    now = [0.0]
+    s = Scheduler({"openai": 16}, clock=lambda: now[0])
+    spec = ModelSpec("x", "openai", "gpt-5", "x")
+    async with s.slot(spec, "a1") as lease:
+        lease.rate_limited()
+        assert s.limit_of("openai") == 8
+        now[0] = 1.0
+        for _ in range(GROW_AFTER * 3):  # successes that finish while refusals still arrive
+            lease.turn_done(0.0)
+        assert s.limit_of("openai") == 8
+        now[0] = 1.0 + EPISODE_S
+        for _ in range(GROW_AFTER):
+            lease.turn_done(0.0)
+        assert s.limit_of("openai") == 10

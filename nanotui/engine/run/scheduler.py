@@ -15,8 +15,8 @@ Keys and their shipped limits (docs/providers.md lists them):
   ``nanotui.providers.local``).
 
 A rate-limit (HTTP 429) episode cuts the key's limit by :data:`CUT_FACTOR` (at least 1); a
-run of :data:`GROW_AFTER` successful turns without one grows it back by
-:data:`GROW_FACTOR` (at least +1), never above the base limit.
+run of :data:`GROW_AFTER` successful turns, counted from :data:`EPISODE_S` after the last
+429, grows it back by :data:`GROW_FACTOR` (at least +1), never above the base limit.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ class _Key:
     running: int = 0
     waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
     last_cut: float = -math.inf
+    last_429: float = -math.inf
     successes: int = 0  # successful turns since the last change
 
     def reason(self) -> str:
@@ -230,6 +231,7 @@ class Scheduler:
     def _rate_limited(self, key: _Key) -> None:
         now = self._clock()
         key.successes = 0
+        key.last_429 = now
         if now - key.last_cut < EPISODE_S:
             return
         key.last_cut = now
@@ -239,6 +241,9 @@ class Scheduler:
             self.changes.append(LimitChange(now - self._t0, key.name, new, "rate limited"))
 
     def _succeeded(self, key: _Key) -> None:
+        if self._clock() - key.last_429 < EPISODE_S:
+            key.successes = 0  # replies to requests sent before the refusals: not a recovery yet
+            return
         key.successes += 1
         if key.limit >= key.base or key.successes < GROW_AFTER:
             return
