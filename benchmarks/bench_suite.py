@@ -53,7 +53,7 @@ MODELS = [("openai", "gpt-5"), ("openai", "gpt-5-mini"), ("openai", "gpt-5-nano"
 # -- the loopback servers, in a child process (their threads must not share our GIL) ----------
 
 
-def _serve(conn: Any, storm_s: float, tool_turns: int, delay_s: float) -> None:  # pragma: no cover - child
+def _serve(conn: Any, kind: str, storm_s: float, tool_turns: int, delay_s: float) -> None:  # pragma: no cover
     import json
     import threading
 
@@ -89,37 +89,47 @@ def _serve(conn: Any, storm_s: float, tool_turns: int, delay_s: float) -> None: 
                 return
             super().handle(h, method, body)
 
-    servers = [(Storm if storm_s else two_step(OpenAIServer))(), two_step(AnthropicServer)(),
-               two_step(OllamaServer)({"gpt-oss:20b": ["completion", "tools"]})]
-    for s in servers:
-        s.start()
-        for _, m in MODELS:
-            s.always(m, Reply(calls=[Call("list_directory", {})], first_byte_delay_s=delay_s))
-            s.always(m + "#answer", Reply(text="The files are README.md and data.", first_byte_delay_s=delay_s))
-    conn.send([servers[0].base_url, servers[1].base_url, servers[2].host])
+    make = {"openai": Storm if storm_s else two_step(OpenAIServer), "compat": two_step(OpenAIServer),
+            "anthropic": two_step(AnthropicServer),
+            "ollama": lambda: two_step(OllamaServer)({"gpt-oss:20b": ["completion", "tools"]})}
+    server = make[kind]().start()
+    for _, m in MODELS:
+        server.always(m, Reply(calls=[Call("list_directory", {})], first_byte_delay_s=delay_s))
+        server.always(m + "#answer", Reply(text="The files are README.md and data.", first_byte_delay_s=delay_s))
+    conn.send(server.host if kind == "ollama" else server.base_url)
     conn.recv()
-    for s in servers:
-        s.stop()
+    server.stop()
 
 
 class Servers:
+    """One process per server (OpenAI Responses, an OpenAI-compatible Chat endpoint,
+    Anthropic, Ollama), so no two share a GIL."""
+
+    KINDS = ("openai", "compat", "anthropic", "ollama")
+
     def __init__(self, storm_s: float = 0.0, tool_turns: int = TURNS - 1, delay_s: float = DELAY_S) -> None:
-        self._parent, child = mp.Pipe()
-        self._proc = mp.get_context("spawn").Process(target=_serve, args=(child, storm_s, tool_turns, delay_s),
-                                                     daemon=True)
+        self._procs = []
+        for kind in self.KINDS:
+            parent, child = mp.Pipe()
+            proc = mp.get_context("spawn").Process(target=_serve, args=(child, kind, storm_s, tool_turns, delay_s),
+                                                   daemon=True)
+            self._procs.append((parent, proc))
 
     def __enter__(self) -> list[str]:
-        self._proc.start()
-        urls = self._parent.recv()
-        os.environ.update(OPENAI_BASE_URL=urls[0], OPENAI_API_KEY="sk-bench", ANTHROPIC_BASE_URL=urls[1],
-                          ANTHROPIC_API_KEY="sk-ant-bench", OLLAMA_HOST=urls[2], NO_PROXY="127.0.0.1,localhost")
+        for _, proc in self._procs:
+            proc.start()
+        urls = [parent.recv() for parent, _ in self._procs]
+        os.environ.update(OPENAI_BASE_URL=urls[0], NANOTUI_BENCH_COMPAT_URL=urls[1], OPENAI_API_KEY="sk-bench",
+                          ANTHROPIC_BASE_URL=urls[2], ANTHROPIC_API_KEY="sk-ant-bench", OLLAMA_HOST=urls[3],
+                          NO_PROXY="127.0.0.1,localhost")
         for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
             os.environ.pop(var, None)
         return urls
 
     def __exit__(self, *exc: object) -> None:
-        self._parent.send("stop")
-        self._proc.join(5)
+        for parent, proc in self._procs:
+            parent.send("stop")
+            proc.join(5)
 
 
 # -- measurements -----------------------------------------------------------------------------
@@ -147,22 +157,22 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def specs(openai_url: str) -> list[ModelSpec]:
+def specs() -> list[ModelSpec]:
     out = []
     for provider, model in MODELS:
-        base = openai_url if provider == "openai-compat" else None
+        base = os.environ["NANOTUI_BENCH_COMPAT_URL"] if provider == "openai-compat" else None
         out.append(ModelSpec(f"{provider}:{model}", provider, model, model, base_url=base,
                              api_key_env="OPENAI_API_KEY" if base else None))
     return out
 
 
-def ideal_by_key(models: list[ModelSpec], per_model: int, turns: int) -> dict[str, float]:
+def ideal_by_key(models: list[ModelSpec], per_model: int, turns: int, delay_s: float) -> dict[str, float]:
     """Each key's agents in full waves of its limit, each agent ``turns`` responses long."""
     counts: dict[str, int] = {}
     for m in models:
         counts[Scheduler.key_for(m)] = counts.get(Scheduler.key_for(m), 0) + per_model
     limits = {k: DEFAULT_PROVIDER_LIMITS[k.partition("@")[0]] for k in counts}
-    return {k: math.ceil(n / limits[k]) * turns * DELAY_S for k, n in counts.items()}
+    return {k: math.ceil(n / limits[k]) * turns * delay_s for k, n in counts.items()}
 
 
 # -- 1. the suite -----------------------------------------------------------------------------
@@ -170,15 +180,14 @@ def ideal_by_key(models: list[ModelSpec], per_model: int, turns: int) -> dict[st
 
 async def warm_up(workspace: Path) -> None:
     """One agent per model, so imports, validators and first-use caches are not counted as growth."""
-    models = specs(os.environ["OPENAI_BASE_URL"])
+    models = specs()
     await Orchestrator(AgentTask("List the files.", workspace), models, providers=SdkProviders()).run()
 
 
-async def suite(workspace: Path, db: Path) -> dict[str, float]:
+async def suite(workspace: Path, db: Path | None, tasks: int = TASKS, delay_s: float = DELAY_S) -> dict[str, float]:
     from nanotui.engine.history.store import RunStore
 
-    openai_url = os.environ["OPENAI_BASE_URL"]
-    models = specs(openai_url)
+    models = specs()
     agent_specs = [m for m in models for _ in range(TRIALS)]
     key_of = {m.spec: Scheduler.key_for(m) for m in models}
     scheduler = Scheduler()
@@ -186,35 +195,38 @@ async def suite(workspace: Path, db: Path) -> dict[str, float]:
     last_finish: dict[str, float] = {}
     stores, orchestrators = [], []
     t0, cpu0 = time.monotonic(), time.process_time()
-    for t in range(TASKS):
-        store = RunStore(db)
+    for t in range(tasks):
+        store = RunStore(db) if db is not None else None
         ref = TaskRef(f"bench-task-{t + 1}", "List the files in your workspace.")
 
         def sink(event, store=store) -> None:
             nonlocal record_s
             start = time.perf_counter()
-            store.record(event)
+            if store is not None:
+                store.record(event)
             record_s += time.perf_counter() - start
             if isinstance(event, AgentFinished) and event.result is not None:
                 last_finish[key_of[event.result.model]] = time.monotonic() - t0
 
         orch = Orchestrator(AgentTask(ref.prompt, workspace), agent_specs, providers=SdkProviders(), task_ref=ref,
                             limits=Limits(max_turns=4, timeout_s=600), sink=sink, scheduler=scheduler)
-        store.begin_run(orch.run_id, ref, agent_specs, {"bench": True}, agent_ids=orch.agent_ids)
+        if store is not None:
+            store.begin_run(orch.run_id, ref, agent_specs, {"bench": True}, agent_ids=orch.agent_ids)
         stores.append(store)
         orchestrators.append(orch)
     runs = await asyncio.gather(*(o.run() for o in orchestrators))
     wall, cpu = time.monotonic() - t0, time.process_time() - cpu0
     for store, run in zip(stores, runs):
-        start = time.perf_counter()
-        store.finish_run(run)
-        record_s += time.perf_counter() - start
-        store.close()
+        if store is not None:
+            start = time.perf_counter()
+            store.finish_run(run)
+            record_s += time.perf_counter() - start
+            store.close()
     agents = [a for r in runs for a in r.agents]
     bad = [f"{a.model}: {a.status} {a.error}" for a in agents if a.status != "ok"]
     if bad:
         print("failed agents:", len(bad), bad[:3])
-    ideal = ideal_by_key(models, TASKS * TRIALS, TURNS)
+    ideal = ideal_by_key(models, tasks * TRIALS, TURNS, delay_s)
     out = {"agents": float(len(agents)), "agents_not_ok": float(len(bad)), "suite_wall_s": wall,
            "ideal_wall_s": max(ideal.values()), "wall_vs_ideal": wall / max(ideal.values()),
            "record_s": record_s, "record_share_of_loop": record_s / wall,
@@ -235,7 +247,7 @@ async def suite(workspace: Path, db: Path) -> dict[str, float]:
 
 
 async def storm(workspace: Path) -> tuple[dict[str, float], list[str]]:
-    models = [m for m in specs(os.environ["OPENAI_BASE_URL"]) if m.provider == "openai"]
+    models = [m for m in specs() if m.provider == "openai"]
     agent_specs = [models[i % len(models)] for i in range(STORM_AGENTS)]
     scheduler = Scheduler()
     orch = Orchestrator(AgentTask("List the files in your workspace.", workspace), agent_specs,
@@ -322,6 +334,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--part", choices=("suite", "storm", "both", "local"), default="both")
     parser.add_argument("--runs", type=int, default=3, help="runs each way for --part local")
+    parser.add_argument("--tasks", type=int, default=TASKS, help="tasks in the suite (the targets are for 10)")
+    parser.add_argument("--delay", type=float, default=DELAY_S, help="seconds per response (the targets: 1)")
+    parser.add_argument("--no-store", action="store_true", help="no history (to see what recording costs)")
     args = parser.parse_args()
     print(f"cpu {cpu_name()} x{len(os.sched_getaffinity(0))}")
     print(f"load_before {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -332,10 +347,11 @@ def main() -> int:
         (workspace / "README.md").write_text("# bench\n")
         (workspace / "data").mkdir()
         if args.part in ("suite", "both"):
-            with Servers():
+            with Servers(delay_s=args.delay):
                 asyncio.run(warm_up(workspace))
                 before = rss_mb()
-                figures = asyncio.run(suite(workspace, Path(tmp) / "history.sqlite3"))
+                db = None if args.no_store else Path(tmp) / "history.sqlite3"
+                figures = asyncio.run(suite(workspace, db, args.tasks, args.delay))
                 figures["peak_rss_growth_mb"] = peak_rss_mb() - before
             for name, value in figures.items():
                 print(f"{name} {value:.4f}")
