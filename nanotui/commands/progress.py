@@ -15,7 +15,7 @@ from nanotui.engine.run.live import LiveAgent, LiveBoard
 
 def describe(a: LiveAgent) -> str:
     u = a.usage
-    badge = " [emulated tools]" if a.emulated_tools else ""
+    badge = (" [emulated tools]" if a.emulated_tools else "") + (f"  queued: {a.queue_reason}" if a.queue_reason else "")
     return (
         f"{a.agent_id:<3} {a.display_name[:28]:<28} {a.status:<12} {a.elapsed():6.1f}s  "
         f"turns {a.turns:<2} tools {a.tool_calls:<3} tok {u.input_tokens}/{u.output_tokens}  "
@@ -43,8 +43,6 @@ class Progress:
                 detail = f"  {event.name} {'ok' if event.ok else 'error'}"
             elif isinstance(event, RetryScheduled):
                 detail = f"  retry {event.attempt} in {event.wait_s:.1f}s: {event.reason[:80]}"
-            elif agent.queue_reason:
-                detail = f"  queued: {agent.queue_reason}"
             elif isinstance(event, AgentFinished) and agent.error:
                 detail = f"  {agent.error[:120]}"
             print(f"[{time.monotonic() - self._t0:6.1f}s] {describe(agent)}{detail}", file=self.stream, flush=True)
