@@ -3,9 +3,13 @@
 The same request — the body nanotui's ``local:`` provider builds for a step (shared system
 prompt + action format, JSON-schema constraint, greedy) — runs on the same loaded model:
 
-- bare: ``Server.handle_chat_completions`` with a streaming callback, on this thread;
-- nanotui: the whole agent loop (``Agent.run``) with the provider, its worker thread, the
+- bare: ``Server.handle_chat_completions`` with a streaming callback, on this thread, the
+  model loaded in this process;
+- nanotui: the whole agent loop (``Agent.run``) with the provider, the runtime's child
+  process (all cores but one, lowest priority) and its pipe, the worker thread, the
   asyncio queue, the action parser and the event sink.
+
+Both use the same number of threads (the child's default), so the hop is what differs.
 
 Runs alternate (bare, nanotui, bare, ...) so machine noise hits both alike; greedy decoding
 makes every run generate the same tokens. Reported: output tokens/s end to end as the consumer
@@ -36,7 +40,8 @@ from nanotui.engine.agent.tools import TOOL_DEFS
 from nanotui.engine.agent.transcript import UserMessage
 from nanotui.engine.events import Event, ReasoningDelta, TextDelta, TurnFinished
 from nanotui.engine.roster.spec import ModelSpec
-from nanotui.providers.local.llama import LocalLlamaProvider, default_threads, load_backend
+from nanotui.providers.local.llama import LocalLlamaProvider, XllamaBackend, default_threads, load_backend
+from nanotui.providers.local.model_file import resolve_model_path
 
 MODEL = "qwen2.5-coder-1.5b"
 PROMPT = (
@@ -109,15 +114,17 @@ def main() -> None:
     spec = ModelSpec(name=f"local:{MODEL}", provider="local", model=MODEL, display_name=MODEL)
     t = time.perf_counter()
     backend, _ = load_backend(MODEL, 8192, threads)
-    print(f"model loaded in {time.perf_counter() - t:.1f} s; {threads} threads")
+    print(f"model loaded in its child process in {time.perf_counter() - t:.1f} s; {threads} threads")
+    in_process = XllamaBackend(resolve_model_path(MODEL), 8192, threads)
     body, _ = LocalLlamaProvider(spec, backend=backend).request_body(
         SYSTEM_PROMPT, [UserMessage(PROMPT)], list(TOOL_DEFS)
     )
     workspace = Path(tempfile.mkdtemp(prefix="nanotui-bench-"))
-    bare(backend, body)  # warm-up: fills the prompt cache both sides then reuse
+    bare(in_process, body)  # warm-up: fills the prompt cache both sides then reuse
+    bare(backend, body)
     rows: dict[str, list[Sample]] = {"bare xllamacpp": [], "nanotui": []}
     for i in range(args.runs):
-        rows["bare xllamacpp"].append(bare(backend, body))
+        rows["bare xllamacpp"].append(bare(in_process, body))
         rows["nanotui"].append(asyncio.run(through_nanotui(spec, backend, workspace)))
         print(f"run {i + 1}/{args.runs}: bare {rows['bare xllamacpp'][-1].e2e_rate:.2f} tok/s, "
               f"nanotui {rows['nanotui'][-1].e2e_rate:.2f} tok/s (end to end)", flush=True)

@@ -1,5 +1,5 @@
 """One real task on the real on-device model, end to end: assembly and verification of the
-model from the installed parts, the in-process llama.cpp runtime, emulated tool calls, the
+model from the installed parts, the llama.cpp runtime in its child process, emulated tool calls, the
 task's checks. Slow (a model load and ~10 s of generation on 2 cores); runs when the
 ``[local]`` extra is installed:  python -m pytest -q -m slow
 """

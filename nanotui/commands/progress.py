@@ -8,14 +8,14 @@ import sys
 import time
 from typing import TextIO
 
-from nanotui.engine.events import AgentFinished, AgentStarted, Event, RetryScheduled, ToolCallFinished
+from nanotui.engine.events import AgentFinished, AgentQueued, AgentStarted, Event, RetryScheduled, ToolCallFinished
 from nanotui.engine.numbers import usd
 from nanotui.engine.run.live import LiveAgent, LiveBoard
 
 
 def describe(a: LiveAgent) -> str:
     u = a.usage
-    badge = " [emulated tools]" if a.emulated_tools else ""
+    badge = (" [emulated tools]" if a.emulated_tools else "") + (f"  queued: {a.queue_reason}" if a.queue_reason else "")
     return (
         f"{a.agent_id:<3} {a.display_name[:28]:<28} {a.status:<12} {a.elapsed():6.1f}s  "
         f"turns {a.turns:<2} tools {a.tool_calls:<3} tok {u.input_tokens}/{u.output_tokens}  "
@@ -37,7 +37,7 @@ class Progress:
         agent = self.board.apply(event)
         if self.tty:
             self.redraw()
-        elif agent is not None and isinstance(event, AgentStarted | ToolCallFinished | RetryScheduled | AgentFinished):
+        elif agent is not None and isinstance(event, AgentQueued | AgentStarted | ToolCallFinished | RetryScheduled | AgentFinished):
             detail = ""
             if isinstance(event, ToolCallFinished):
                 detail = f"  {event.name} {'ok' if event.ok else 'error'}"

@@ -24,6 +24,7 @@ from nanotui.engine.report.suite import suite_report
 from nanotui.engine.results import RunResult
 from nanotui.engine.run.orchestrator import RunInterrupted
 from nanotui.engine.run.plan import RunPlan, plan_run
+from nanotui.engine.run.scheduler import Scheduler
 from nanotui.engine.run.service import RecordedRun
 from nanotui.engine.run.suite import RecordedSuite, SuiteFile
 from nanotui.engine.tasks.library import load_library
@@ -44,8 +45,6 @@ class SuiteProgress:
         self.t0 = time.monotonic()
 
     def sink_for(self, task: str, index: int, count: int) -> Sink:
-        print(f"[{time.monotonic() - self.t0:6.1f}s] task {index}/{count}: {task}", file=sys.stderr, flush=True)
-
         def sink(event: Event) -> None:
             if isinstance(event, AgentFinished) and event.result is not None:
                 self.done += 1
@@ -114,15 +113,17 @@ def _execute(args: argparse.Namespace, plans: list[RunPlan], judge: JuryChoice, 
              spec: dict[str, Any], resume: dict[str, RunResult] | None = None, suite_id: str | None = None) -> int:
     total = sum(len(p.specs) for p in plans)
     progress = SuiteProgress(total)
+    budget = spec.get("max_cost_usd")
+    scheduler = Scheduler(max_cost_usd=budget)  # one queue and one set of limits for the whole suite
     runs = []
     for i, plan in enumerate(plans, start=1):
         task = plan.task_ref.id or "prompt"
         stored = (resume or {}).get(task)
         runs.append(RecordedRun(plan, providers=SdkProviders(), history=store, jurors=judge.models,
                                 judge_passes=args.judge_passes, trials=spec["trials"],
-                                sink=progress.sink_for(task, i, len(plans)), resume=stored))
-    recorded = RecordedSuite(runs, history=store, name=name, spec=spec, suite_id=suite_id, resumed=resume is not None)
-    budget = spec.get("max_cost_usd")
+                                sink=progress.sink_for(task, i, len(plans)), resume=stored, scheduler=scheduler))
+    recorded = RecordedSuite(runs, history=store, name=name, spec=spec, suite_id=suite_id, resumed=resume is not None,
+                             scheduler=scheduler)
     times = f" x {spec['trials']} trials" if spec["trials"] > 1 else ""
     print(f"nanotui: suite {recorded.suite_id}: {len(plans)} task(s) x {len(spec['models'])} model(s){times}"
           f" = {total} agents" + (f"; budget ${budget:g}" if budget else ""), file=sys.stderr)

@@ -32,6 +32,16 @@ class AgentStarted(_Event):
 
 
 @dataclass(slots=True)
+class AgentQueued(_Event):
+    """The agent waits for a slot of its provider (sent only when it cannot start at once)."""
+
+    kind: ClassVar[str] = "agent_queued"
+    model: str = ""
+    display_name: str = ""
+    reason: str = ""  # e.g. "Ollama at 127.0.0.1:11434 runs 1 at a time"
+
+
+@dataclass(slots=True)
 class TextDelta(_Event):
     kind: ClassVar[str] = "text_delta"
     text: str = ""
@@ -90,7 +100,8 @@ class AgentFinished(_Event):
 
 
 Event = (
-    AgentStarted
+    AgentQueued
+    | AgentStarted
     | TextDelta
     | ReasoningDelta
     | ToolCallStarted

@@ -55,6 +55,7 @@ class AgentResult:
     files_changed: list[str] = field(default_factory=list)
     retries: int = 0
     retry_wait_s: float = 0.0
+    queue_s: float = 0.0  # part of wall_s spent waiting for a provider slot
     stop_reason: str | None = None
     emulated_tools: bool = False
     metrics: dict[str, float] = field(default_factory=dict)  # load_s, gen_tokens_per_s, ...
@@ -63,8 +64,9 @@ class AgentResult:
 
     @property
     def working_s(self) -> float:
-        """Wall time less the time spent waiting to retry."""
-        return max(0.0, self.wall_s - self.retry_wait_s)
+        """Wall time less the time spent waiting for a slot and waiting to retry after a
+        rate limit or a failed request: the time the model and the tools took."""
+        return max(0.0, self.wall_s - self.retry_wait_s - self.queue_s)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class AgentResult:
             "files_changed": list(self.files_changed),
             "retries": self.retries,
             "retry_wait_s": round(self.retry_wait_s, 3),
+            "queue_s": round(self.queue_s, 3),
             "stop_reason": self.stop_reason,
             "emulated_tools": self.emulated_tools,
             "metrics": {k: round(v, 3) for k, v in self.metrics.items()},
@@ -109,6 +112,7 @@ class AgentResult:
             files_changed=list(d.get("files_changed", [])),
             retries=d.get("retries", 0),
             retry_wait_s=d.get("retry_wait_s", 0.0),
+            queue_s=d.get("queue_s", 0.0),
             stop_reason=d.get("stop_reason"),
             emulated_tools=d.get("emulated_tools", False),
             metrics=dict(d.get("metrics", {})),

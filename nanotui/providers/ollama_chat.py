@@ -25,6 +25,7 @@ from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.secrets import redact
 from nanotui.engine.usage import Usage
 from nanotui.providers.base import function_tools, http_error
+from nanotui.providers.openai_common import shared_ssl_context
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_NUM_CTX = 32768  # enough for the whole task ladder; Ollama's own default truncates it
@@ -166,6 +167,9 @@ class OllamaProvider(Provider):
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
             # ResponseError carries no headers: note Retry-After on the way in.
             event_hooks={"response": [self._note_retry_after]},
+            # One SSL context for every client: httpx would build one per agent, ~0.1 MB of
+            # native memory each that a 270-agent suite never gets back (bench_suite.py).
+            verify=shared_ssl_context(),
         )
         self._turn = 0
         self._retry_after: float | None = None

@@ -7,6 +7,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
 from nanotui.engine.agent.provider import Provider
@@ -52,6 +53,31 @@ class AgentTask:
     read_only: bool = False
 
 
+class TurnFeedback(Protocol):
+    """Where the loop reports how its requests went (the run's scheduler adapts its limits
+    and keeps the suite's spend from it); the loop does not know who listens."""
+
+    async def before_request(self) -> None:
+        """Called before every request; may wait (the time is the scheduler's queue time)."""
+
+    def rate_limited(self) -> None:
+        """A request was refused with HTTP 429."""
+
+    def turn_done(self, cost_usd: float | None) -> None:
+        """A turn succeeded; ``cost_usd`` is the agent's running total."""
+
+
+class _NoFeedback:
+    async def before_request(self) -> None:
+        pass
+
+    def rate_limited(self) -> None:
+        pass
+
+    def turn_done(self, cost_usd: float | None) -> None:
+        pass
+
+
 class Agent:
     def __init__(
         self,
@@ -65,6 +91,7 @@ class Agent:
         sink: Sink = lambda e: None,
         retry_policy: RetryPolicy = RetryPolicy(),
         system_prompt: str = SYSTEM_PROMPT,
+        feedback: TurnFeedback | None = None,
     ) -> None:
         self.agent_id = agent_id
         self.spec = spec
@@ -75,6 +102,7 @@ class Agent:
         self.sink = sink
         self.retry_policy = retry_policy
         self.system_prompt = system_prompt
+        self.feedback: TurnFeedback = feedback or _NoFeedback()
         self.toolbox = ToolBox(sandbox, read_only=task.read_only)
         self.result = AgentResult(
             agent_id=agent_id,
@@ -131,6 +159,7 @@ class Agent:
             r.usage = r.usage + end.usage
             r.cost_usd = cost_usd(self.spec.provider, self.spec.model, r.usage, price_as=self.spec.price_as)
             r.stop_reason = end.stop_reason
+            self.feedback.turn_done(r.cost_usd)
             for key, value in end.metrics.items():
                 # load time adds up over turns; rates keep the latest turn's figure
                 r.metrics[key] = r.metrics.get(key, 0.0) + value if key == "load_s" else value
@@ -183,6 +212,7 @@ class Agent:
         attempt = 1
         while True:
             yielded = False
+            await self.feedback.before_request()
             try:
                 end: StreamTurnEnd | None = None
                 sink, agent_id = self.sink, self.agent_id
@@ -220,6 +250,8 @@ class Agent:
             except ProviderError as exc:
                 if yielded:
                     exc.mid_stream = True
+                if exc.status == 429:
+                    self.feedback.rate_limited()
                 wait = self.retry_policy.delay(attempt, exc, r.retry_wait_s)
                 if wait is None:
                     raise

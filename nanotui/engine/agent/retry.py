@@ -1,6 +1,7 @@
 """One retry policy for every provider: 429, 5xx and connection errors are retried with
 exponential backoff and jitter, honouring Retry-After, bounded in tries and total wait.
-401/403/404 and other client errors fail at once."""
+A 429 gets more tries than a failure: the provider is pacing us, not broken, and the run's
+scheduler lowers the concurrency meanwhile. 401/403/404 and other client errors fail at once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from nanotui.engine.errors import ProviderError
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 4  # including the first
+    max_rate_limited_attempts: int = 10  # when the last refusal was a 429; still within max_total_wait_s
     base_delay_s: float = 0.5
     max_delay_s: float = 20.0
     max_total_wait_s: float = 60.0
@@ -21,7 +23,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int, error: ProviderError, waited_s: float) -> float | None:
         """Seconds to wait before attempt ``attempt + 1``, or ``None`` to give up."""
-        if not error.retryable or error.mid_stream or attempt >= self.max_attempts:
+        limit = self.max_rate_limited_attempts if error.status == 429 else self.max_attempts
+        if not error.retryable or error.mid_stream or attempt >= limit:
             return None
         if error.retry_after is not None:
             wait = max(0.0, min(error.retry_after, self.max_delay_s))

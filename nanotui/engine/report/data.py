@@ -51,14 +51,14 @@ def grading_method() -> dict[str, Any]:
         "vendor when another juror can; failed jurors are left out; agreement is Krippendorff's alpha "
         "(ordinal), flagged below 0.67",
         "speed_and_cost": "ratio r = (x + floor) / (best + floor) against the best contender of the run "
-        "(agents whose performance is not F)",
+        "(agents whose performance is not F); speed on working time (wall less queue and retry waits)",
         "ratio_steps": [[limit, grade] for limit, grade in RATIO_STEPS] + [[None, "F"]],
         "speed_floor_s": SPEED_FLOOR_S,
         "cost_floor_usd": COST_FLOOR_USD,
         "weights": dict(WEIGHTS),
         "overall": "weighted mean of the points (an unknown cost drops out), rounded half up, never above "
         "performance; F performance is F overall",
-        "ranking": "overall grade, then wall time, then cost",
+        "ranking": "overall grade, then working time, then cost",
         "pass": f"performance {PASS_GRADE} or better",
     }
 
@@ -74,6 +74,7 @@ def _agent_row(agent: AgentResult, g: AgentGrades, trial: int | None) -> dict[st
         "status": agent.status,
         "grades": g.to_dict(),
         "wall_s": round(agent.wall_s, 3),
+        "working_s": round(agent.working_s, 3),
         "ttft_s": None if agent.ttft_s is None else round(agent.ttft_s, 3),
         "input_tokens": u.input_tokens,
         "output_tokens": u.output_tokens,

@@ -59,8 +59,8 @@ def _header(data: dict[str, Any]) -> list[str]:
 
 
 def _ranking(data: dict[str, Any]) -> list[str]:
-    headers = ["#", "Model", "Perf", "Speed", "Cost", "Overall", "Status", "Checks", "Wall s", "TTFT s",
-               "Tokens in / out", "Cost USD"]
+    headers = ["#", "Model", "Perf", "Speed", "Cost", "Overall", "Status", "Checks", "Wall s", "Work s",
+               "TTFT s", "Tokens in / out", "Cost USD"]
     rows = []
     for r in data["ranking"]:
         g = r["grades"]
@@ -71,10 +71,10 @@ def _ranking(data: dict[str, Any]) -> list[str]:
         checks = f"{r['checks_passed']}/{r['checks_total']}" if r["checks_total"] else "–"
         rows.append([
             r["rank"], f"[{model_label(r)}](#{anchor(r)})", perf, grade_text(g, "speed"), grade_text(g, "cost"),
-            f"**{grade_text(g, 'overall')}**", r["status"], checks, secs(r["wall_s"], NONE), secs(r["ttft_s"], NONE),
-            f"{r['input_tokens']:,} / {r['output_tokens']:,}", usd(r["cost_usd"], UNKNOWN),
+            f"**{grade_text(g, 'overall')}**", r["status"], checks, secs(r["wall_s"], NONE),
+            secs(r.get("working_s"), NONE), secs(r["ttft_s"], NONE), f"{r['input_tokens']:,} / {r['output_tokens']:,}", usd(r["cost_usd"], UNKNOWN),
         ])
-    return ["## Ranking", "", table(headers, rows, right={0, 8, 9, 10, 11})]
+    return ["## Ranking", "", table(headers, rows, right={0, 8, 9, 10, 11, 12})]
 
 
 def _trials(data: dict[str, Any]) -> list[str]:
@@ -122,11 +122,17 @@ METRIC_LABELS = (
 
 
 def measured(agent: dict[str, Any]) -> list[str]:
-    """Provider-measured figures (local and Ollama models) and time lost to retries."""
+    """Provider-measured figures (local and Ollama models) and time lost to the queue and to
+    retries (both part of the wall time, neither of the working time)."""
     metrics = agent.get("metrics") or {}
     out = [label.format(metrics[key]) for key, label in METRIC_LABELS if key in metrics]
+    waits = []
+    if agent.get("queue_s"):
+        waits.append(f"waited {agent['queue_s']:.2f} s in the queue")
     if agent.get("retry_wait_s"):
-        out.append(f"waited {agent['retry_wait_s']:.2f} s to retry, working {agent['working_s']:.2f} s")
+        waits.append(f"waited {agent['retry_wait_s']:.2f} s to retry")
+    if waits:
+        out.append(", ".join(waits) + f", working {agent['working_s']:.2f} s")
     return out
 
 

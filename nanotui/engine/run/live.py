@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from nanotui.engine.events import (
     AgentFinished,
+    AgentQueued,
     AgentStarted,
     Event,
     ReasoningDelta,
@@ -28,6 +29,8 @@ class LiveAgent:
     display_name: str
     status: str = "queued"  # queued | thinking | calling tool | retrying | <final status>
     started_at: float | None = None
+    queued_at: float | None = None  # set when it had to wait for a slot
+    queue_reason: str | None = None  # why it waits ("Ollama at ... runs 1 at a time"); None once started
     finished_wall_s: float | None = None
     turns: int = 0
     tool_calls: int = 0
@@ -47,9 +50,11 @@ class LiveAgent:
     def elapsed(self, now: float | None = None) -> float:
         if self.finished_wall_s is not None:
             return self.finished_wall_s
-        if self.started_at is None:
+        # Counted from the queue, like the result's wall time (docs/grading.md).
+        since = self.queued_at if self.queued_at is not None else self.started_at
+        if since is None:
             return 0.0
-        return (now if now is not None else time.monotonic()) - self.started_at
+        return (now if now is not None else time.monotonic()) - since
 
 
 class LiveBoard:
@@ -62,12 +67,17 @@ class LiveBoard:
     def apply(self, event: Event) -> LiveAgent | None:
         a = self.agents.get(event.agent_id)
         if a is None:
-            if not isinstance(event, AgentStarted):
+            if not isinstance(event, AgentStarted | AgentQueued):
                 return None
             a = self.agents[event.agent_id] = LiveAgent(event.agent_id, event.model, event.display_name)
         match event:
+            case AgentQueued():
+                a.status = "queued"
+                a.queued_at = time.monotonic()
+                a.queue_reason = event.reason
             case AgentStarted():
                 a.status = "thinking"
+                a.queue_reason = None
                 a.started_at = time.monotonic()
                 a.emulated_tools = event.emulated_tools
             case TextDelta():

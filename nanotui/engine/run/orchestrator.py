@@ -1,10 +1,12 @@
-"""Runs N agents concurrently on one task, each in its own sandbox, with a per-provider
-concurrency limit; any agent or all of them can be cancelled."""
+"""Runs N agents concurrently on one task, each in its own sandbox, each taking a slot of its
+provider from a :class:`Scheduler` (shared by every run of a suite); any agent or all of them
+can be cancelled."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -16,12 +18,12 @@ from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.agent.workspace import clean_stale_copies
 from nanotui.engine.clock import new_run_id, now_iso
 from nanotui.engine.errors import NanotuiError
-from nanotui.engine.events import AgentFinished, AgentStarted, Sink
+from nanotui.engine.events import AgentFinished, AgentQueued, AgentStarted, Sink
 from nanotui.engine.results import AgentResult, RunResult, TaskRef
 from nanotui.engine.roster.spec import ModelSpec
+from nanotui.engine.run.scheduler import DEFAULT_PROVIDER_LIMITS, BudgetReached, Scheduler
 
-# How many agents of one provider may run at once. Local models share two CPU cores.
-DEFAULT_PROVIDER_LIMITS = {"openai": 16, "openai-compat": 16, "anthropic": 16, "ollama": 2, "local": 1}
+__all__ = ["DEFAULT_PROVIDER_LIMITS", "Orchestrator", "RunInterrupted"]
 
 AfterAgent = Callable[[AgentResult, Sandbox], Awaitable[None] | None]
 
@@ -41,6 +43,7 @@ class Orchestrator:
         after_agent: AfterAgent | None = None,
         run_id: str | None = None,
         agent_ids: list[str] | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.task = task
         self.specs = specs
@@ -48,8 +51,8 @@ class Orchestrator:
         self.limits = limits
         self.sink = sink
         self.retry_policy = retry_policy
-        limits_by_provider = {**DEFAULT_PROVIDER_LIMITS, **(provider_limits or {})}
-        self._semaphores = {p: asyncio.Semaphore(n) for p, n in limits_by_provider.items()}
+        # provider_limits only shape a scheduler of this run's own; a shared one has its limits.
+        self.scheduler = scheduler or Scheduler(provider_limits)
         self.after_agent = after_agent
         self.run_id = run_id or new_run_id()
         # a1..aN by position; a resumed run passes the ids of the agents it runs again
@@ -95,9 +98,16 @@ class Orchestrator:
         result: AgentResult | None = None
         sandbox: Sandbox | None = None
         provider: Provider | None = None
+        queued_at = time.monotonic()
+        queue_s = 0.0  # before the start; the lease adds what it waited between turns
+        ran = False
+
+        def on_queued(reason: str) -> None:
+            self.sink(AgentQueued(agent_id, spec.spec, spec.display_name, reason))
+
         try:
-            semaphore = self._semaphores.setdefault(spec.provider, asyncio.Semaphore(4))
-            async with semaphore:
+            async with self.scheduler.slot(spec, agent_id, on_queued=on_queued) as lease:
+                queue_s = lease.queue_s
                 if self.cancelled:
                     raise asyncio.CancelledError
                 sandbox = await _create_sandbox(self.task.workspace)
@@ -111,8 +121,12 @@ class Orchestrator:
                     limits=self.limits,
                     sink=self.sink,
                     retry_policy=self.retry_policy,
+                    feedback=lease,
                 )
                 result = await agent.run()
+                ran = True
+        except BudgetReached as exc:
+            result = self._failed(agent_id, spec, "budget", str(exc))
         except asyncio.CancelledError:
             result = self._failed(agent_id, spec, "cancelled", "cancelled before it started")
         except NanotuiError as exc:
@@ -121,6 +135,11 @@ class Orchestrator:
             result = self._failed(agent_id, spec, "error", f"internal error: {type(exc).__name__}: {exc}")
         finally:
             await close_quietly(provider)
+        if ran:  # the agent's clock starts with its slot; its wall time starts in the queue
+            result.queue_s = lease.queue_s
+            result.wall_s += queue_s
+        else:  # it never ran: all its wall time was waiting
+            result.queue_s = result.wall_s = time.monotonic() - queued_at
         try:
             if sandbox is not None:
                 result.file_diffs = file_diffs(self.task.workspace, sandbox.root, result.files_changed)

@@ -19,6 +19,7 @@ from nanotui.engine.results import RunResult, TaskRef
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.orchestrator import Orchestrator, RunInterrupted
 from nanotui.engine.run.plan import RunPlan
+from nanotui.engine.run.scheduler import Scheduler
 from nanotui.engine.verdict.judge import JudgeProgress
 from nanotui.engine.verdict.jury import DEFAULT_PASSES, Jury
 from nanotui.engine.verdict.verdict import Verdict
@@ -97,6 +98,7 @@ class RecordedRun:
         run_id: str | None = None,
         suite_id: str | None = None,
         resume: RunResult | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         """``resume``: a stored run cut short; only its agents without a committed result
         run again (with their own ids), the others are kept as they were."""
@@ -133,6 +135,7 @@ class RecordedRun:
             after_agent=plan.after_agent,  # the task's checks, in a thread
             run_id=self.run_id,
             agent_ids=agent_ids,
+            scheduler=scheduler,  # shared by every task of a suite: one queue, one set of limits
         )
 
     @property

@@ -31,6 +31,7 @@ from nanotui.engine.errors import ConfigError
 from nanotui.engine.paths import config_dir
 from nanotui.engine.results import RunResult
 from nanotui.engine.run.orchestrator import RunInterrupted
+from nanotui.engine.run.scheduler import Scheduler
 from nanotui.engine.run.service import RecordedRun, RunHistory
 from nanotui.engine.tasks.library import SUITE_SUFFIX, builtin_tasks_dir
 from nanotui.engine.verdict.leaderboard import SuiteOutcome
@@ -124,8 +125,11 @@ class RecordedSuite:
     sink) so the CLI and the app build them the same way they build a single run."""
 
     def __init__(self, runs: list[RecordedRun], *, history: RunHistory | None, name: str | None,
-                 spec: dict[str, Any], suite_id: str | None = None, resumed: bool = False) -> None:
+                 spec: dict[str, Any], suite_id: str | None = None, resumed: bool = False,
+                 scheduler: Scheduler | None = None) -> None:
+        """``scheduler``: the one the runs were given (for the budget and the queue's state)."""
         self.runs = runs
+        self.scheduler = scheduler or Scheduler()
         self.history = history
         self.suite_id = suite_id or new_suite_id()
         self.name = name
@@ -148,23 +152,26 @@ class RecordedSuite:
 
     async def execute(self, max_cost_usd: float | None = None,
                       notify: Callable[[str], None] | None = None) -> list[RunResult]:
-        """Run the tasks one after another (each run's agents in parallel, within the
-        provider limits); on cancel, what finished is kept and the suite is interrupted.
-        With ``max_cost_usd``, no new task starts once the agents have spent it."""
+        """Run every task at once, every agent through one queue (the runs share one
+        :class:`Scheduler`: the per-provider limits hold across the suite); on cancel,
+        what finished is kept and the suite is interrupted. With ``max_cost_usd``, no agent
+        starts once the agents have spent it (those already running finish)."""
         self.begin()
         results: list[RunResult] = []
         status = "finished"
-        spent = 0.0
         try:
-            for run in self.runs:
-                if max_cost_usd is not None and spent >= max_cost_usd:
-                    if notify is not None:
-                        notify(f"suite budget ${max_cost_usd:g} reached (${spent:.4f} spent): "
-                               f"{run.plan.task_ref.id} and the tasks after it not started")
-                    status = "interrupted"
-                    break
-                results.append(await run.execute())
-                spent += sum(a.cost_usd or 0.0 for a in results[-1].agents)
+            done = await asyncio.gather(*(run.execute() for run in self.runs), return_exceptions=True)
+            for outcome in done:
+                if isinstance(outcome, BaseException):
+                    if isinstance(outcome, RunInterrupted):
+                        results.append(outcome.run)
+                        status = "interrupted"
+                        continue
+                    raise outcome
+                results.append(outcome)
+            if max_cost_usd is not None and notify is not None and self.scheduler.spent_usd >= max_cost_usd:
+                notify(f"suite budget ${max_cost_usd:g} reached (${self.scheduler.spent_usd:.4f} spent): "
+                       "agents not started then are marked as such")
         except (RunInterrupted, asyncio.CancelledError, KeyboardInterrupt):
             status = "interrupted"
             raise

@@ -27,7 +27,8 @@ BY_POINTS = {p: g for g, p in POINTS.items()}
 RATIO_STEPS: tuple[tuple[float, str], ...] = ((1.10, "S"), (1.5, "A"), (2.0, "B"), (3.0, "C"), (5.0, "D"))
 # Added to both sides of the ratio so that differences too small to matter do not read as
 # a factor: under a second of working time, under a cent (a free local model beside a
-# $0.01 run must not make that run read as F).
+# $0.01 run must not make that run read as F). Speed is measured on working time (wall less
+# queue and retry waits): the model's speed, not the rate limiter's.
 SPEED_FLOOR_S = 1.0
 COST_FLOOR_USD = 0.01
 WEIGHTS = {"performance": 0.6, "speed": 0.25, "cost": 0.15}
@@ -169,10 +170,10 @@ def _agent_index(agent_id: str) -> tuple[int, str]:
 
 
 def rank_key(g: AgentGrades, agent: AgentResult) -> tuple[float, float, float, tuple[int, str]]:
-    """Overall grade (unscored last), then wall time, then cost (unknown last), then agent id."""
+    """Overall grade (unscored last), then working time, then cost (unknown last), then agent id."""
     overall = -POINTS[g.overall] if g.overall is not None else 1
     cost = agent.cost_usd if agent.cost_usd is not None else math.inf
-    return (overall, round(agent.wall_s, 6), cost, _agent_index(agent.agent_id))
+    return (overall, round(agent.working_s, 6), cost, _agent_index(agent.agent_id))
 
 
 def grade_run(run: RunResult, verdict: Verdict | None = None) -> list[AgentGrades]:
@@ -181,13 +182,13 @@ def grade_run(run: RunResult, verdict: Verdict | None = None) -> list[AgentGrade
     # The field speed and cost are measured against: agents that did the job at least
     # partly. An agent that failed in 0.1 s must not make everyone else look slow.
     contenders = [a for a in run.agents if perf[a.agent_id].grade not in (None, "F")] or list(run.agents)
-    best_wall = min((a.wall_s for a in contenders), default=0.0)
+    best_working = min((a.working_s for a in contenders), default=0.0)
     known_costs = [a.cost_usd for a in contenders if a.cost_usd is not None]
     best_cost = min(known_costs) if known_costs else None
     graded: list[tuple[AgentGrades, AgentResult]] = []
     for a in run.agents:
         p = perf[a.agent_id]
-        speed = relative_grade(a.wall_s, best_wall, SPEED_FLOOR_S)
+        speed = relative_grade(a.working_s, best_working, SPEED_FLOOR_S)
         cost = None
         if a.cost_usd is not None:
             cost = relative_grade(a.cost_usd, best_cost if best_cost is not None else a.cost_usd, COST_FLOOR_USD)

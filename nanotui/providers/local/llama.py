@@ -1,19 +1,20 @@
-"""``local:`` — GGUF models run in-process by llama.cpp's server through the ``xllamacpp``
-wheel (no compiler, no separate server process), with emulated tool calls.
+"""``local:`` — GGUF models run by llama.cpp's server through the ``xllamacpp`` wheel (no
+compiler, no server to install), with emulated tool calls.
 
 ``local:qwen2.5-coder-1.5b`` is the default model: assembled from the installed part
 packages and verified on first use (see :mod:`nanotui.providers.local.model_file`).
 ``local:/path/to/model.gguf`` runs any GGUF file.
 
-The runtime is blocking C++: every call runs in a worker thread and streamed chunks come
-back to the event loop through ``call_soon_threadsafe``, so the TUI never freezes.
+The runtime runs in a child process of its own, on all cores but one and at the lowest CPU
+priority (:mod:`nanotui.providers.local.runtime_process`), so it never slows the other agents
+or the TUI. Its blocking calls run in a worker thread and streamed chunks come back to the
+event loop through ``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -39,6 +40,7 @@ from nanotui.providers.local.model_file import (
     resolve_model_path,
     verify,
 )
+from nanotui.providers.local.runtime_process import ChildBackend, runtime_threads
 
 DEFAULT_CTX = 8192  # Qwen2.5-Coder handles 32k, but the KV cache and prompt time grow with it
 DEFAULT_STEP_TOKENS = 1024  # one action per step; bounds a runaway step (~75 s at 13 tok/s)
@@ -54,18 +56,16 @@ class ChatBackend(Protocol):
 
 
 def default_threads() -> int:
-    """Cores this process may use (a container's CPU set, not the host's core count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    """The runtime's threads unless a roster entry sets ``threads``: all cores but one."""
+    return runtime_threads()
 
 
 # -- the runtime, loaded once per process ---------------------------------------------------
 
 
 class XllamaBackend:
-    """An in-process llama.cpp server (xllamacpp) with one model loaded."""
+    """llama.cpp's server (xllamacpp) with one model loaded, in the process that makes it
+    (the runtime's child process: :func:`load_backend`)."""
 
     def __init__(self, path: Path, n_ctx: int, threads: int) -> None:
         import xllamacpp
@@ -106,7 +106,7 @@ def load_backend(model: str, n_ctx: int, threads: int) -> tuple[ChatBackend, boo
         backend = _backends.get(key)
         if backend is not None:
             return backend, False
-        backend = XllamaBackend(path, n_ctx, threads)
+        backend = ChildBackend(f"{__name__}:XllamaBackend", (path, n_ctx, threads), threads)
         _backends[key] = backend
         return backend, True
 
@@ -204,7 +204,7 @@ def _options(spec: ModelSpec) -> _Options:
         raise ConfigError(f"{spec.name}: option temperature expects a number from 0 to 2, got {value!r}")
     return _Options(
         n_ctx=_int_option(spec, "num_ctx", DEFAULT_CTX),
-        threads=_int_option(spec, "threads", default_threads()),
+        threads=_int_option(spec, "threads", runtime_threads()),
         step_tokens=_int_option(spec, "max_tokens", DEFAULT_STEP_TOKENS),
         temperature=float(value),
     )
