@@ -41,7 +41,8 @@ def redact(text: str, values: list[str] | None = None) -> str:
     if not text:
         return text
     # Key-shaped runs first: masking a known prefix first would leave the rest of the key.
-    text = _KEY_PATTERN.sub(MASK, text)
+    if "sk-" in text:
+        text = _KEY_PATTERN.sub(MASK, text)
     for value in secret_values() if values is None else values:
         if value in text:
             text = text.replace(value, MASK)
@@ -67,12 +68,15 @@ class StreamRedactor:
     emit what it returns, then :meth:`flush` when the stream ends. The concatenation of
     what comes out is ``redact`` of what went in, and no piece ever holds part of a key."""
 
-    __slots__ = ("_held", "_masking", "_values")
+    __slots__ = ("_held", "_masking", "_start", "_values")
 
     def __init__(self, values: list[str] | None = None) -> None:
         self._values = secret_values() if values is None else values
         self._held = ""
         self._masking = False  # inside a key-shaped run already masked (longer than MAX_HOLD)
+        # Every key starts with one of these: text without them needs no work (the hot path).
+        firsts = {v[0] for v in self._values} | {"s"}
+        self._start = re.compile("[" + "".join(re.escape(c) for c in sorted(firsts)) + "]")
 
     def feed(self, piece: str) -> str:
         if self._masking:
@@ -80,7 +84,10 @@ class StreamRedactor:
             self._masking = not piece
             if not piece:
                 return ""
-        text = self._held + piece
+        text = self._held + piece if self._held else piece
+        if self._start.search(text) is None:
+            self._held = ""
+            return text
         cut = self._safe_end(text)
         if cut == len(text):
             self._held = ""
