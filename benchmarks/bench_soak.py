@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.machine import cpu_name, rss_mb
 
 AGENT_TIMEOUT_S = 3.0
 HANG_MARGIN_S = 30.0  # a run still going this long after its agents' timeout has hung
@@ -89,21 +90,8 @@ def _serve(conn, seed: int) -> None:  # pragma: no cover - child process
         s.stop()
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def setup_environment(home: Path, urls: tuple[str, str, str]) -> None:

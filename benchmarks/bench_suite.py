@@ -24,7 +24,6 @@ import asyncio
 import math
 import multiprocessing as mp
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.machine import cpu_name, rss_mb
 from nanotui.engine.agent.loop import AgentTask, Limits
 from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.events import AgentFinished
@@ -135,26 +135,12 @@ class Servers:
 # -- measurements -----------------------------------------------------------------------------
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def specs() -> list[ModelSpec]:

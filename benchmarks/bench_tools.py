@@ -23,20 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.machine import cpu_name
 from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.agent.tools import READ_CAP_BYTES, ToolBox
 
 MiB = 1024 * 1024
 
 
-def cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def tool_calls(ws: Path) -> dict[str, float]:
@@ -107,7 +100,7 @@ def sparse_copy(ws: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    print("cpu", cpu().replace(" ", "_"))
+    print("cpu", cpu_name().replace(" ", "_"))
     with tempfile.TemporaryDirectory(prefix="bench-tools-") as tmp:
         (Path(tmp) / "ws1").mkdir()
         (Path(tmp) / "ws2").mkdir()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +23,19 @@ class DataFileError(ValueError):
 
 def loads_toml(text: str) -> dict[str, Any]:
     """``tomllib.loads`` with the guard; raises ``tomllib.TOMLDecodeError`` or :class:`DataFileError`."""
-    _check_size(text)
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:
-        raise DataFileError(f"nested more than {MAX_DEPTH} levels deep") from None
-    _check_depth(data)
+    data: dict[str, Any] = _guarded(tomllib.loads, text)
     return data
 
 
 def loads_json(text: str) -> Any:
     """``json.loads`` with the guard; raises ``json.JSONDecodeError`` or :class:`DataFileError`."""
+    return _guarded(json.loads, text)
+
+
+def _guarded(parse: Callable[[str], Any], text: str) -> Any:
     _check_size(text)
     try:
-        data = json.loads(text)
+        data = parse(text)
     except RecursionError:
         raise DataFileError(f"nested more than {MAX_DEPTH} levels deep") from None
     _check_depth(data)

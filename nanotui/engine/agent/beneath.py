@@ -157,17 +157,26 @@ def _enter_folder(walk: _Walk, name: str, shown: str, make_parents: bool) -> lis
                 pass  # made meanwhile, or a dangling link: the next open tells
             continue
         except OSError as exc:
-            if exc.errno not in _LINK_ERRNOS:
-                raise _error(exc.errno or errno.EIO, walk.rel(name)) from None
-            more = walk.link_target(name, shown)
+            more = _through_link(walk, exc, name, shown)
             if more is not None:
                 return more
-            if exc.errno == errno.ENOTDIR and _is_non_folder(walk.top, name):
-                raise _error(errno.ENOTDIR, walk.rel(name)) from None
             continue
         walk.enter(fd, name)
         return None
     raise PathRefused(f"cannot resolve {_show(shown)}: the workspace keeps changing under it")
+
+
+def _through_link(walk: _Walk, exc: OSError, name: str, shown: str) -> list[str] | None:
+    """An open refused with O_NOFOLLOW: the components to walk instead when ``name`` is a
+    symlink; ``None`` to try the open again (it changed meanwhile); else the error raised."""
+    if exc.errno not in _LINK_ERRNOS:
+        raise _error(exc.errno or errno.EIO, walk.rel(name)) from None
+    more = walk.link_target(name, shown)
+    if more is not None:
+        return more
+    if exc.errno == errno.ENOTDIR and _is_non_folder(walk.top, name):
+        raise _error(errno.ENOTDIR, walk.rel(name)) from None
+    return None
 
 
 def _is_non_folder(dir_fd: int, name: str) -> bool:
@@ -198,13 +207,9 @@ def _open_last(walk: _Walk, name: str, shown: str, flags: int, mode: int) -> Ope
                 continue  # removed between the two opens: try again
             raise _error(errno.ENOENT, walk.rel(name)) from None
         except OSError as exc:
-            if exc.errno not in _LINK_ERRNOS:
-                raise _error(exc.errno or errno.EIO, walk.rel(name)) from None
-            more = walk.link_target(name, shown)
+            more = _through_link(walk, exc, name, shown)
             if more is not None:
                 return more
-            if exc.errno == errno.ENOTDIR and _is_non_folder(walk.top, name):
-                raise _error(errno.ENOTDIR, walk.rel(name)) from None
             continue
         return Opened(fd, walk.rel(name), os.fstat(fd), created=exclusive)
     raise PathRefused(f"cannot resolve {_show(shown)}: the workspace keeps changing under it")
