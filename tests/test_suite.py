@@ -27,17 +27,11 @@ value = "PLUM"
 +++
 Reply with the word PLUM and nothing else.
 """
-T2 = """+++
+T2 = """# a task in the TOML spelling
 id = "name-the-fruit"
 title = "Name the fruit"
-[[checks]]
-type = "contains"
-value = "PLUM"
-[[checks]]
-type = "regex"
-pattern = "(?i)plum"
-+++
-Which fruit is purple and starts with P? Answer in a sentence.
+prompt = "Which fruit is purple and starts with P? Answer in a sentence."
+checks = [{ type = "contains", value = "PLUM" }, { type = "regex", pattern = "(?i)plum" }]
 """
 MODELS = ["openai:gpt-5", "openai:gpt-5-mini", "openai:gpt-5-nano"]
 
@@ -47,7 +41,7 @@ def two_tasks(isolated_cwd: Path) -> Path:
     folder = isolated_cwd / "tasks"
     folder.mkdir()
     (folder / "say-plum.md").write_text(T1)
-    (folder / "name-the-fruit.md").write_text(T2)
+    (folder / "name-the-fruit.toml").write_text(T2)
     return isolated_cwd
 
 

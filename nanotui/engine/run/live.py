@@ -6,18 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from nanotui.engine.events import (
-    AgentFinished,
-    AgentQueued,
-    AgentStarted,
-    Event,
-    ReasoningDelta,
-    RetryScheduled,
-    TextDelta,
-    ToolCallFinished,
-    ToolCallStarted,
-    TurnFinished,
-)
+from nanotui.engine import events as ev
+from nanotui.engine.events import Event
 from nanotui.engine.results import AgentResult
 from nanotui.engine.usage import Usage
 
@@ -67,39 +57,39 @@ class LiveBoard:
     def apply(self, event: Event) -> LiveAgent | None:
         a = self.agents.get(event.agent_id)
         if a is None:
-            if not isinstance(event, AgentStarted | AgentQueued):
+            if not isinstance(event, ev.AgentStarted | ev.AgentQueued):
                 return None
             a = self.agents[event.agent_id] = LiveAgent(event.agent_id, event.model, event.display_name)
         match event:
-            case AgentQueued():
+            case ev.AgentQueued():
                 a.status = "queued"
                 a.queued_at = time.monotonic()
                 a.queue_reason = event.reason
-            case AgentStarted():
+            case ev.AgentStarted():
                 a.status = "thinking"
                 a.queue_reason = None
                 a.started_at = time.monotonic()
                 a.emulated_tools = event.emulated_tools
-            case TextDelta():
+            case ev.TextDelta():
                 a.status = "thinking"
                 a.text_chars += len(event.text)
-            case ReasoningDelta():
+            case ev.ReasoningDelta():
                 a.status = "thinking"
-            case ToolCallStarted():
+            case ev.ToolCallStarted():
                 a.status = "calling tool"
                 a.tool_calls += 1
-            case ToolCallFinished():
+            case ev.ToolCallFinished():
                 a.status = "thinking"
                 if not event.ok:
                     a.tool_errors += 1
-            case TurnFinished():
+            case ev.TurnFinished():
                 a.turns = event.turn
                 a.usage = event.total_usage
                 a.cost_usd = event.cost_usd
-            case RetryScheduled():
+            case ev.RetryScheduled():
                 a.status = "retrying"
                 a.retries += 1
-            case AgentFinished():
+            case ev.AgentFinished():
                 r = event.result
                 if r is not None:
                     a.result = r
