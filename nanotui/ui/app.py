@@ -175,6 +175,24 @@ class NanotuiApp(App[None]):
         # history only on request (j), so browsing never spends money.
         self.push_screen(ResultsScreen(run, store=self.store, auto_judge=not stored))
 
+    def show_suite(self, suite_id: str, *, title: str | None = None) -> None:
+        """A stored suite's Leaderboard (from History, or after a suite ran in the arena)."""
+        from nanotui.engine.errors import NanotuiError
+        from nanotui.ui.screens.leaderboard import LeaderboardScreen
+        from nanotui.ui.suites import stored_suite, suite_title
+
+        store = self.store
+        if store is None:
+            self.notify(self._store_error or "the run history is not available", severity="error")
+            return
+        try:
+            outcome = stored_suite(store, suite_id)
+            name = store.load_suite(suite_id).name
+        except NanotuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.push_screen(LeaderboardScreen(outcome, title=title or suite_title(name, outcome.tasks)))
+
     def on_worker_state_changed(self, event: Any) -> None:
         """One place for background failures: a notification, never a crash. The arena
         and the results screen's judge report their own."""
