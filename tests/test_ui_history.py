@@ -32,7 +32,8 @@ def history(monkeypatch: pytest.MonkeyPatch) -> RunStore:
     """A suite of five tasks, a run with three trials of one model (newer) and a plain run (older)."""
     store = RunStore()
     store_suite(store, monkeypatch)
-    trials = run_of(*(agent(f"a{i}", "openai:gpt-5-nano", display_name="GPT-5 nano") for i in (1, 2, 3)),
+    trials = run_of(*(agent(f"a{i}", "openai:gpt-5-nano", display_name="GPT-5 nano", checks=(i != 2,),
+                          wall_s=4.0 * i) for i in (1, 2, 3)),
                     agent("a4", "anthropic:claude-3-haiku-20240307", display_name="Claude 3 Haiku"),
                     run_id=TRIALS_RUN, task_id="basic-read")
     trials.started_at = "2026-11-02T09:00:00+00:00"
@@ -120,3 +121,28 @@ async def test_d_deletes_a_plain_run_and_escape_keeps_it(history: RunStore) -> N
         await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
     assert not any(r.run_id == TRIALS_RUN for r in history.list_runs())
     assert any(r.run_id == PLAIN_RUN for r in history.list_runs())
+
+
+def test_snapshot_results_with_trials(snap_compare, history: RunStore) -> None:
+    """Trial numbers on the rows (#1..#3) and the trials line: pass^k and min/mean/max."""
+
+    async def go(pilot) -> None:
+        await open_history("enter")(pilot)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ResultsScreen))
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(NanotuiApp(store=history), terminal_size=WIDE, run_before=go)
+
+
+async def test_results_number_trials_and_sum_them_up(history: RunStore) -> None:
+    app = NanotuiApp(store=history)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_history("enter")(pilot)
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        table = app.screen.table
+        names = sorted(str(table.get_row(a)[1]) for a in ("a1", "a2", "a3", "a4"))
+        assert names == ["Claude 3 Haiku", "GPT-5 nano #1", "GPT-5 nano #2", "GPT-5 nano #3"]
+        line = str(app.screen.query_one("#results-trials").render())
+        assert "GPT-5 nano ×3: passed 2/3 · pass^1 0.67 · pass^3 0.00" in line
+        assert "wall 4.00/8.00/12.00 s" in line and "Claude 3 Haiku" not in line

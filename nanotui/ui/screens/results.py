@@ -29,6 +29,7 @@ from nanotui.ui.judging import JudgeJob, Judging, judge_status_text
 from nanotui.ui.screens.agent_detail import key_argument
 from nanotui.ui.widgets.results_table import ResultsTable
 from nanotui.ui.widgets.theme_colors import theme_color
+from nanotui.ui.widgets.trial_summary import trial_summary
 
 if TYPE_CHECKING:
     from nanotui.engine.history.store import RunStore
@@ -172,6 +173,7 @@ class ResultsScreen(Screen[None]):
         with Vertical(id="results-box", classes="panel") as box:
             box.border_title = "Ranking"
             yield ResultsTable(id="results-table")
+        yield Static(id="results-trials")
         yield Static(id="judge-status")
         yield Static(id="advisor")
         with VerticalScroll(id="results-notes", classes="panel") as notes:
@@ -220,6 +222,10 @@ class ResultsScreen(Screen[None]):
     def _regrade(self) -> None:
         self.grades = grade_run(self.run_result, self.verdict)
         self.table.show(self.run_result.agents, self.grades)
+        summary = trial_summary(self.run_result, self.grades)
+        trials = self.query_one("#results-trials", Static)
+        trials.update(summary)
+        trials.display = bool(summary)
         box = self.query_one("#results-box")
         box.border_title = f"Ranking — {grading_note(self.grades)}"
         box.border_subtitle = f"sorted by {self.table.sort.name}"

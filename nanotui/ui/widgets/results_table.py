@@ -57,6 +57,21 @@ SORT_COLUMN = {"rank": "rank", "performance": "perf", "wall time": "wall", "TTFT
                "tokens": "tok_in", "checks": "checks", "model": "model"}
 
 
+def trial_numbers(agents: list[AgentResult]) -> dict[str, int]:
+    """Agent id -> its trial number (1, 2, …) among the agents of the same model, for models
+    run more than once; numbered in run order, as the history numbers them."""
+    totals: dict[str, int] = {}
+    for a in agents:
+        totals[a.model] = totals.get(a.model, 0) + 1
+    seen: dict[str, int] = {}
+    numbers: dict[str, int] = {}
+    for a in agents:
+        seen[a.model] = seen.get(a.model, 0) + 1
+        if totals[a.model] > 1:
+            numbers[a.agent_id] = seen[a.model]
+    return numbers
+
+
 class ResultsTable(DataTable[Any]):
     BINDINGS = [
         Binding("enter", "open", "Details", id="results.open"),
@@ -79,6 +94,7 @@ class ResultsTable(DataTable[Any]):
         super().__init__(cursor_type="row", **kwargs)
         self.agents: list[AgentResult] = []
         self.grades: dict[str, AgentGrades] = {}
+        self.trials: dict[str, int] = {}
         self.sort_index = 0
         self.reverse = False
 
@@ -89,6 +105,7 @@ class ResultsTable(DataTable[Any]):
     def show(self, agents: list[AgentResult], grades: list[AgentGrades]) -> None:
         self.agents = list(agents)
         self.grades = {g.agent_id: g for g in grades}
+        self.trials = trial_numbers(self.agents)
         self._fill()
 
     @property
@@ -140,7 +157,7 @@ class ResultsTable(DataTable[Any]):
         right: dict[str, Any] = {"justify": "right"}
         return [
             Text(str(g.rank) if g else "", **right),
-            Text(a.display_name),
+            Text(a.display_name + (f" #{self.trials[a.agent_id]}" if a.agent_id in self.trials else "")),
             status,
             checks,
             self._grade(g.performance if g else None, g=g),
