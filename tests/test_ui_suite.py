@@ -93,3 +93,15 @@ async def test_two_tasks_run_as_a_suite_and_r_opens_the_leaderboard(openai_serve
         suite = store.load_suite(board.suite_id)
         assert suite.status == "finished" and len(suite.run_ids) == 2
         assert suite.spec["tasks"] == ["basic-read", "log-needle"]
+
+
+def test_snapshot_home_80x24(snap_compare, no_ollama) -> None:  # noqa: F811
+    """80×24 (a fresh macOS Terminal or tmux window): no Spec column, the whole readiness,
+    the fix first in the detail line, the summary on screen; two tasks marked."""
+
+    async def mark(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("space", "down", "space", "tab", "tab", "down", "space")
+        await pilot.pause()
+
+    assert snap_compare(NanotuiApp(roster=roster_without_local()), terminal_size=(80, 24), run_before=mark)

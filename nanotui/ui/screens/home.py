@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from nanotui.ui.app import NanotuiApp
 
 
+NARROW_BELOW = 120  # columns
+SHORT_BELOW = 34  # rows
+
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+r", "start", "Run", id="home.start"),
@@ -66,6 +70,13 @@ class HomeScreen(Screen[None]):
         if action == "start":
             return not isinstance(self.focused, RosterTable)
         return True
+
+    def on_resize(self) -> None:
+        # A fresh macOS Terminal or tmux window is 80x24: the layout tightens below these.
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+        self.set_class(self.size.height < SHORT_BELOW, "-short")
+        if self.is_mounted:
+            self._update_roster_detail()
 
     @property
     def picker(self) -> TaskPicker:
@@ -130,13 +141,24 @@ class HomeScreen(Screen[None]):
         if name is not None:
             spec = self._specs_by_name[name]
             r = self.roster.readiness[name]
-            line.append(f"{spec.display_name}: ", style="bold")
-            line.append(r.state, style="italic")
-            if r.detail:
-                line.append(f" — {r.detail}")
-            if r.action:
-                line.append(" · to fix: " if r.ready is False else " · ", style="dim")
+            line.append(spec.display_name, style="bold")
+            narrow = not self.roster.spec_column
+            if narrow:  # the table has no room for the spec
+                line.append(f" {spec.spec}", style="dim")
+            line.append(": ", style="bold")
+            if narrow and r.ready is False and r.action:  # the fix first: the line may be cut
+                line.append("to fix: ", style="dim")
                 line.append(r.action, style="bold")
+                line.append(f" · {r.state}", style="italic")
+                if r.detail:
+                    line.append(f" — {r.detail}")
+            else:
+                line.append(r.state, style="italic")
+                if r.detail:
+                    line.append(f" — {r.detail}")
+                if r.action:
+                    line.append(" · to fix: " if r.ready is False else " · ", style="dim")
+                    line.append(r.action, style="bold")
         self.query_one("#roster-detail", Static).update(line)
 
     def on_roster_table_start_requested(self, message: RosterTable.StartRequested) -> None:
@@ -169,7 +191,7 @@ class HomeScreen(Screen[None]):
         if not names:
             line.append("No model selected — ", style="dim")
             line.append("space", style="bold")
-            line.append(" toggles the highlighted model, ", style="dim")
+            line.append(" toggles the highlighted model, " if self.roster.spec_column else " toggles, ", style="dim")
             line.append("a", style="bold")
             line.append(" selects every ready one.", style="dim")
         else:
