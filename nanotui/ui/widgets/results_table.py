@@ -125,9 +125,16 @@ class ResultsTable(DataTable[Any]):
         if self.compact != self._compact:
             self._fill()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # w matters only where the table is compact (or was widened with w).
+        if action == "toggle_columns":
+            return self.compact or self.all_columns is True
+        return True
+
     def action_toggle_columns(self) -> None:
         self.all_columns = self.compact
         self._fill()
+        self.refresh_bindings()
         self.post_message(self.ColumnsChanged(self.compact))
 
     class ColumnsChanged(Message):
