@@ -95,3 +95,20 @@ async def test_an_unknown_suite_is_a_notification(suite_store: RunStore) -> None
         await pilot.pause()
         assert not isinstance(app.screen, LeaderboardScreen)
         assert any("s-nope" in str(n.message) for n in app._notifications)
+
+
+async def test_a_finished_judge_ranks_the_suite_again(suite_store: RunStore) -> None:
+    """Opened while a task's judge is at work, the Leaderboard takes its grades when it is done."""
+    from nanotui.ui.judging import JudgeJob, JudgeUpdated
+    from tests.stored_runs import verdict_for
+
+    app = NanotuiApp(store=suite_store)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_suite()(pilot)
+        screen = app.screen
+        assert str(screen.query_one(GradeMatrix).get_cell_at((2, 0))) == "F"  # gpt-oss on json-answer
+        run = suite_store.load_run("20261101-120000-5b1e00")
+        suite_store.add_verdict(run.run_id, verdict_for(run, {"a1": "S", "a2": "A", "a3": "S"}))
+        app.post_message(JudgeUpdated(JudgeJob(run.run_id, app.judging.choice(), done=True)))
+        await until(pilot, lambda: str(screen.query_one(GradeMatrix).get_cell_at((2, 0))) == "S")
+        assert screen.board.rows[-1].mean_points == 1.2  # gpt-oss: S + D + F + F + F = 6 / 5

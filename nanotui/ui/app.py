@@ -201,10 +201,13 @@ class NanotuiApp(App[None]):
 
     def on_judge_updated(self, message: JudgeUpdated) -> None:
         from nanotui.ui.screens.arena import ArenaScreen
+        from nanotui.ui.screens.leaderboard import LeaderboardScreen
         from nanotui.ui.screens.results import ResultsScreen
 
+        run_id = message.job.run_id
         for screen in self.screen_stack:
-            if isinstance(screen, ResultsScreen | ArenaScreen) and screen.run_id == message.job.run_id:
+            shows_run = isinstance(screen, ResultsScreen | ArenaScreen) and screen.run_id == run_id
+            if shows_run or (isinstance(screen, LeaderboardScreen) and run_id in screen.run_ids):
                 screen.judge_updated(message.job)
 
     def on_arena_screen_show_results(self, message: Any) -> None:

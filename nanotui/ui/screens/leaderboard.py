@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from nanotui.engine.results import RunResult
     from nanotui.engine.run.suite import SuiteOutcome
     from nanotui.engine.verdict.leaderboard import Leaderboard
+    from nanotui.ui.judging import JudgeJob
 
 
 class LeaderboardScreen(Screen[None]):
@@ -66,6 +67,32 @@ class LeaderboardScreen(Screen[None]):
         # The note says in words whether there is a winner; its colour says it at a glance.
         colour = theme_color(self, "success" if self.board.clear_winner else "warning")
         return Text(self.board.note[:1].upper() + self.board.note[1:], style=colour)
+
+    def judge_updated(self, job: JudgeJob) -> None:
+        """A judge of one of the suite's task runs is done: rank again with its grades."""
+        if not job.done:
+            return
+        from nanotui.engine.errors import NanotuiError
+        from nanotui.ui.suites import stored_suite
+
+        store = getattr(self.app, "store", None)
+        if store is None:
+            return
+        try:
+            outcome = stored_suite(store, self.suite_id)
+        except NanotuiError:
+            return
+        self.outcome = outcome
+        self.board = outcome.board()
+        self.runs = {run.task.id or run.run_id: run for run in outcome.runs}
+        self.query_one(GradeMatrix).show(self.board)
+        self.query_one(LeaderboardTable).show(self.board)
+        self.query_one("#leaderboard-note", Static).update(self._note())
+        self.query_one("#leaderboard-head", Static).update(self._head())
+
+    @property
+    def run_ids(self) -> set[str]:
+        return {run.run_id for run in self.outcome.runs}
 
     def on_grade_matrix_moved(self, message: GradeMatrix.Moved) -> None:
         self.query_one("#leaderboard-detail", Static).update(self._detail(message.model, message.task_id))

@@ -46,6 +46,10 @@ class GradeMatrix(DataTable[Any]):
         if numbered != self.numbered:
             self._fill()
 
+    def show(self, board: Leaderboard) -> None:
+        self.board = board
+        self._fill()
+
     def _needs_numbers(self) -> bool:
         """Task ids as column labels when they all fit, else the task's number (1, 2, …)."""
         label = max((len(r.display_name) for r in self.board.rows), default=5) + 2

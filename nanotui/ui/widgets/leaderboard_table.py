@@ -40,6 +40,11 @@ class LeaderboardTable(DataTable[Any]):
         self.board = board
 
     def on_mount(self) -> None:
+        self.show(self.board)
+
+    def show(self, board: Leaderboard) -> None:
+        self.board = board
+        self.clear(columns=True)
         trials = any(r.pass_k for r in self.board.rows)
         right: dict[str, Any] = {"justify": "right"}
         self.add_column(Text("#", **right), key="rank")
