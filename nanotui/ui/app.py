@@ -206,9 +206,10 @@ class NanotuiApp(App[None]):
 
         run_id = message.job.run_id
         for screen in self.screen_stack:
-            shows_run = isinstance(screen, ResultsScreen | ArenaScreen) and screen.run_id == run_id
-            if shows_run or (isinstance(screen, LeaderboardScreen) and run_id in screen.run_ids):
-                screen.judge_updated(message.job)
+            if isinstance(screen, ResultsScreen | ArenaScreen | LeaderboardScreen):
+                shown = screen.run_ids if isinstance(screen, LeaderboardScreen) else {screen.run_id}
+                if run_id in shown:
+                    screen.judge_updated(message.job)
 
     def on_arena_screen_show_results(self, message: Any) -> None:
         self.show_results(message.run)
