@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from nanotui.engine.roster.roster_file import Roster
     from nanotui.engine.run.plan import RunPlan
     from nanotui.engine.tasks.library import TaskLibrary
+    from nanotui.ui.suite_run import SuiteRun
 
 DEFAULT_THEME = "nanotui-dark"  # shipped in themes/; Textual's own default if it is missing
 
@@ -164,7 +165,7 @@ class NanotuiApp(App[None]):
                 self.notify(f"History: could not record the suite ({exc}).", severity="error", timeout=10)
         self.push_screen(ArenaScreen(plans[0], store=store, suite=suite))
 
-    def _suite_task_done(self, suite: Any, run: RunResult) -> None:
+    def _suite_task_done(self, suite: SuiteRun, run: RunResult) -> None:
         """One task of a suite is over: start the next one in a new arena, or end the suite."""
         from nanotui.ui.screens.arena import ArenaScreen
 

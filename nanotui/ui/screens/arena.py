@@ -330,7 +330,10 @@ class ArenaScreen(Screen[None]):
         self.post_message(self.RunFinished(run, self.plan.rubric))
         if self.on_done is not None:
             self.on_done(run)
-        if run.interrupted:
+        if self.suite is not None and not self.suite.last and not run.interrupted:
+            self.notify(f"Task {self.suite.index + 1}/{len(self.suite.plans)} finished: the next one starts.",
+                        title="nanotui", timeout=4)
+        elif run.interrupted:
             self.notify("Run cancelled: press r for what finished.", title="nanotui", timeout=6)
         else:
             self.notify("Run finished: press r for the results.", title="nanotui", timeout=6)

@@ -166,7 +166,8 @@ class HomeScreen(Screen[None]):
 
     def _suite_line(self, marked: list[str], names: list[str]) -> Text:
         """Several tasks marked: the suite's size and its first-turn estimate."""
-        line = Text(f"{len(marked)} tasks × {len(names)} models = {len(marked) * len(names)} agents", style="bold")
+        models = f"{len(names)} model{'s' if len(names) != 1 else ''}"
+        line = Text(f"{len(marked)} tasks × {models} = {len(marked) * len(names)} agents", style="bold")
         pairs = [(t, n) for t in marked for n in names]
         if pairs and all(p in self._suite_costs for p in pairs):
             known = [c for p in pairs if (c := self._suite_costs[p]) is not None]
