@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from nanotui.engine.roster.roster_file import Roster
     from nanotui.engine.run.plan import RunPlan
     from nanotui.engine.tasks.library import TaskLibrary
+    from nanotui.ui.suite_run import SuiteRun
 
 DEFAULT_THEME = "nanotui-dark"  # shipped in themes/; Textual's own default if it is missing
 
@@ -146,6 +147,43 @@ class NanotuiApp(App[None]):
             return
         self.push_screen(ArenaScreen(plan, store=self.store))
 
+    def start_suite(self, plans: list[RunPlan], *, name: str | None = None) -> None:
+        """Several tasks one after another, each in its own arena, linked as one suite."""
+        from nanotui.engine.run.suite import new_suite_id
+        from nanotui.ui.screens.arena import ArenaScreen
+        from nanotui.ui.suite_run import SuiteRun
+
+        if self.running_arena() is not None:
+            self.notify("A run is already in progress.", severity="warning")
+            return
+        suite = SuiteRun(new_suite_id(), name, plans)
+        store = self.store
+        if store is not None:
+            try:
+                store.begin_suite(suite.suite_id, name, suite.spec())
+            except Exception as exc:  # the runs still go on; only the link is lost
+                self.notify(f"History: could not record the suite ({exc}).", severity="error", timeout=10)
+        self.push_screen(ArenaScreen(plans[0], store=store, suite=suite))
+
+    def _suite_task_done(self, suite: SuiteRun, run: RunResult) -> None:
+        """One task of a suite is over: start the next one in a new arena, or end the suite."""
+        from nanotui.ui.screens.arena import ArenaScreen
+
+        if suite.task_done(run.run_id, len(run.agents), run.interrupted):
+            arena = ArenaScreen(suite.plans[suite.index], store=self.store, suite=suite)
+            # The finished task's arena gives way to the next (History etc. stay where they are).
+            if isinstance(self.screen, ArenaScreen):
+                self.switch_screen(arena)
+            else:
+                self.push_screen(arena)
+            return
+        if self.store is not None:
+            try:
+                self.store.finish_suite(suite.suite_id, suite.status)
+            except Exception as exc:
+                self.notify(f"History: could not save the suite ({exc}).", severity="error", timeout=10)
+        self.notify(f"Suite {suite.status}: press r for the leaderboard.", title="nanotui", timeout=6)
+
     def on_arena_screen_run_finished(self, message: Any) -> None:
         """A fresh run is judged as soon as it finishes (not a cancelled one: press j for it,
         as ``nanotui run`` does not judge an interrupted run either)."""
@@ -155,14 +193,24 @@ class NanotuiApp(App[None]):
             from nanotui.ui.screens.results import stored_in
 
             self.judging.start(run, message.rubric, stored_in(self.store, run))
+        from nanotui.ui.screens.arena import ArenaScreen
+
+        # Here, not in the arena: the arena's message has reached the app before it goes away.
+        for screen in self.screen_stack:
+            if isinstance(screen, ArenaScreen) and screen.run_id == run.run_id and screen.suite is not None:
+                self._suite_task_done(screen.suite, run)
 
     def on_judge_updated(self, message: JudgeUpdated) -> None:
         from nanotui.ui.screens.arena import ArenaScreen
+        from nanotui.ui.screens.leaderboard import LeaderboardScreen
         from nanotui.ui.screens.results import ResultsScreen
 
+        run_id = message.job.run_id
         for screen in self.screen_stack:
-            if isinstance(screen, ResultsScreen | ArenaScreen) and screen.run_id == message.job.run_id:
-                screen.judge_updated(message.job)
+            if isinstance(screen, ResultsScreen | ArenaScreen | LeaderboardScreen):
+                shown = screen.run_ids if isinstance(screen, LeaderboardScreen) else {screen.run_id}
+                if run_id in shown:
+                    screen.judge_updated(message.job)
 
     def on_arena_screen_show_results(self, message: Any) -> None:
         self.show_results(message.run)
@@ -174,6 +222,24 @@ class NanotuiApp(App[None]):
         # A fresh run is judged at once when the judge's key is set; an old one from the
         # history only on request (j), so browsing never spends money.
         self.push_screen(ResultsScreen(run, store=self.store, auto_judge=not stored))
+
+    def show_suite(self, suite_id: str, *, title: str | None = None) -> None:
+        """A stored suite's Leaderboard (from History, or after a suite ran in the arena)."""
+        from nanotui.engine.errors import NanotuiError
+        from nanotui.ui.screens.leaderboard import LeaderboardScreen
+        from nanotui.ui.suites import stored_suite, suite_title
+
+        store = self.store
+        if store is None:
+            self.notify(self._store_error or "the run history is not available", severity="error")
+            return
+        try:
+            outcome = stored_suite(store, suite_id)
+            name = store.load_suite(suite_id).name
+        except NanotuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.push_screen(LeaderboardScreen(outcome, title=title or suite_title(name, outcome.tasks)))
 
     def on_worker_state_changed(self, event: Any) -> None:
         """One place for background failures: a notification, never a crash. The arena

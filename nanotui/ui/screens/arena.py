@@ -43,6 +43,8 @@ from nanotui.ui.widgets.arena_lines import KeyHints, StatusLine
 if TYPE_CHECKING:
     from tiktoken import Encoding
 
+    from nanotui.ui.suite_run import SuiteRun
+
 REFRESH_HZ = 10
 # A pane narrower or lower than this is hard to read (its header needs ~36 columns); the
 # grid trades columns for rows to stay above it where the terminal allows.
@@ -143,6 +145,7 @@ class ArenaScreen(Screen[None]):
         on_done: Callable[[RunResult], None] | None = None,
         clock: Clock = time.monotonic,
         retry_policy: RetryPolicy | None = None,
+        suite: SuiteRun | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -155,8 +158,9 @@ class ArenaScreen(Screen[None]):
         self.plan = plan
         self.on_done = on_done
         self.clock = clock
+        self.suite = suite  # this run is one task of a suite (ui/suite_run.py)
         self.recorded = RecordedRun(plan, providers=providers, history=store, sink=self._on_event,
-                                    retry_policy=retry_policy)
+                                    retry_policy=retry_policy, suite_id=suite.suite_id if suite else None)
         self.run_id = self.recorded.run_id
         self.board = LiveBoard()
         self.agent_ids = self.recorded.agent_ids
@@ -281,9 +285,12 @@ class ArenaScreen(Screen[None]):
         start = self._started_at if self._started_at is not None else now
         elapsed = (self._finished_at if self._finished_at is not None else now) - start
         counts = f"{len(self.agent_ids)} agents: {running} running · {queued} queued · {finished} done"
+        if self.suite is not None:
+            counts = f"{self.suite.progress(finished)} · {running} running · {queued} queued"
         if self.result is not None:
             state = "[$warning]cancelled[/]" if self.result.interrupted else "[$success]finished[/]"
-            tail = f"{state} in {elapsed:.1f}s — r: results" + (f" · {escape(self._judge_note)}" if self._judge_note else "")
+            what = "leaderboard" if self.suite is not None and self.suite.over else "results"
+            tail = f"{state} in {elapsed:.1f}s — r: {what}" + (f" · {escape(self._judge_note)}" if self._judge_note else "")
         else:
             tail = f"{elapsed:.1f}s"
         self.query_one("#arena-status", StatusLine).show(f"[b]{escape(title)}[/b]  {counts}  {tail}")
@@ -323,7 +330,10 @@ class ArenaScreen(Screen[None]):
         self.post_message(self.RunFinished(run, self.plan.rubric))
         if self.on_done is not None:
             self.on_done(run)
-        if run.interrupted:
+        if self.suite is not None and not self.suite.last and not run.interrupted:
+            self.notify(f"Task {self.suite.index + 1}/{len(self.suite.plans)} finished: the next one starts.",
+                        title="nanotui", timeout=4)
+        elif run.interrupted:
             self.notify("Run cancelled: press r for what finished.", title="nanotui", timeout=6)
         else:
             self.notify("Run finished: press r for the results.", title="nanotui", timeout=6)
@@ -459,7 +469,9 @@ class ArenaScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(question, yes="Cancel run", no="Keep running"), answered)
 
     def action_results(self) -> None:
-        if self.result is not None:
+        if self.suite is not None and self.suite.over:
+            self.app.show_suite(self.suite.suite_id)  # type: ignore[attr-defined]
+        elif self.result is not None:
             self.post_message(self.ShowResults(self.result))
 
     def action_leave(self) -> None:

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from nanotui.ui.app import NanotuiApp
 
 
+NARROW_BELOW = 120  # columns
+SHORT_BELOW = 34  # rows
+
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+r", "start", "Run", id="home.start"),
@@ -42,6 +46,9 @@ class HomeScreen(Screen[None]):
         self._specs_by_name = {s.name: s for s in specs}
         self._cost_task_id: str | None = None
         self._not_ready: list[str] = []  # display names of the models started though not ready
+        self._tasks_by_id = {t.id: t for t in tasks}
+        # First-turn estimates of the marked tasks: (task id, roster name) -> USD or None.
+        self._suite_costs: dict[tuple[str, str], float | None] = {}
 
     @property
     def nanotui(self) -> NanotuiApp:
@@ -64,6 +71,13 @@ class HomeScreen(Screen[None]):
         if action == "start":
             return not isinstance(self.focused, RosterTable)
         return True
+
+    def on_resize(self) -> None:
+        # A fresh macOS Terminal or tmux window is 80x24: the layout tightens below these.
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+        self.set_class(self.size.height < SHORT_BELOW, "-short")
+        if self.is_mounted:
+            self._update_roster_detail()
 
     @property
     def picker(self) -> TaskPicker:
@@ -94,6 +108,12 @@ class HomeScreen(Screen[None]):
                 self.estimate_costs(message.task)
             self._update_summary()
 
+    def on_task_picker_marks_changed(self, message: TaskPicker.MarksChanged) -> None:
+        missing = [t for t in message.marked if not all((t, s.name) in self._suite_costs for s in self.specs)]
+        if missing:
+            self.estimate_suite_costs([self._tasks_by_id[t] for t in missing])
+        self._update_summary()
+
     def on_task_table_chosen(self, message: TaskTable.Chosen) -> None:
         self.nanotui.settings.task_id = message.task_id
         self.nanotui.save_settings()
@@ -122,26 +142,58 @@ class HomeScreen(Screen[None]):
         if name is not None:
             spec = self._specs_by_name[name]
             r = self.roster.readiness[name]
-            line.append(f"{spec.display_name}: ", style="bold")
-            line.append(r.state, style="italic")
-            if r.detail:
-                line.append(f" — {r.detail}")
-            if r.action:
-                line.append(" · to fix: " if r.ready is False else " · ", style="dim")
+            line.append(spec.display_name, style="bold")
+            narrow = not self.roster.spec_column
+            if narrow:  # the table has no room for the spec
+                line.append(f" {spec.spec}", style="dim")
+            line.append(": ", style="bold")
+            if narrow and r.ready is False and r.action:  # the fix first: the line may be cut
+                line.append("to fix: ", style="dim")
                 line.append(r.action, style="bold")
+                line.append(f" · {r.state}", style="italic")
+                if r.detail:
+                    line.append(f" — {r.detail}")
+            else:
+                line.append(r.state, style="italic")
+                if r.detail:
+                    line.append(f" — {r.detail}")
+                if r.action:
+                    line.append(" · to fix: " if r.ready is False else " · ", style="dim")
+                    line.append(r.action, style="bold")
         self.query_one("#roster-detail", Static).update(line)
 
     def on_roster_table_start_requested(self, message: RosterTable.StartRequested) -> None:
         self.action_start()
 
+    def _suite_line(self, marked: list[str], names: list[str]) -> Text:
+        """Several tasks marked: the suite's size and its first-turn estimate."""
+        models = f"{len(names)} model{'s' if len(names) != 1 else ''}"
+        line = Text(f"{len(marked)} tasks × {models} = {len(marked) * len(names)} agents", style="bold")
+        pairs = [(t, n) for t in marked for n in names]
+        if pairs and all(p in self._suite_costs for p in pairs):
+            known = [c for p in pairs if (c := self._suite_costs[p]) is not None]
+            line.append(f" · first turns together {format_cost(sum(known)) if known else 'price ?'} (estimate)")
+            if len(known) < len(pairs) and known:
+                line.append(f" + {len(pairs) - len(known)} unknown price", style="dim")
+        elif pairs:
+            line.append(" · estimating…", style="dim")
+        line.append(" · ")
+        line.append("enter", style="bold")
+        line.append(" on the models starts the suite")
+        return line
+
     def _update_summary(self) -> None:
         roster = self.roster
         names = roster.selected_names
+        marked = self.picker.marked_ids
+        if len(marked) > 1 and names:
+            self.query_one("#selection-summary", Static).update(self._suite_line(marked, names))
+            return
         line = Text()
         if not names:
             line.append("No model selected — ", style="dim")
             line.append("space", style="bold")
-            line.append(" toggles the highlighted model, ", style="dim")
+            line.append(" toggles the highlighted model, " if self.roster.spec_column else " toggles, ", style="dim")
             line.append("a", style="bold")
             line.append(" selects every ready one.", style="dim")
         else:
@@ -211,6 +263,29 @@ class HomeScreen(Screen[None]):
                 return
             self.post_message(self.CostFound(task.id, spec.name, cost))
 
+    class SuiteCostsFound(Message):
+        def __init__(self, costs: dict[tuple[str, str], float | None]) -> None:
+            super().__init__()
+            self.costs = costs
+
+    @work(thread=True, group="suite-cost", exit_on_error=False)
+    def estimate_suite_costs(self, tasks: list[Any]) -> None:
+        from nanotui.engine.agent.first_turn import first_turn_min_cost
+
+        worker = get_current_worker()
+        costs: dict[tuple[str, str], float | None] = {}
+        for task in tasks:
+            prompt = task.render()
+            for spec in self.specs:
+                if worker.is_cancelled:
+                    return
+                costs[(task.id, spec.name)] = first_turn_min_cost(spec, prompt)
+        self.post_message(self.SuiteCostsFound(costs))
+
+    def on_home_screen_suite_costs_found(self, message: SuiteCostsFound) -> None:
+        self._suite_costs.update(message.costs)
+        self._update_summary()
+
     def on_home_screen_cost_found(self, message: CostFound) -> None:
         if message.task_id == self._cost_task_id:
             self.roster.set_cost(message.name, message.cost)
@@ -219,7 +294,10 @@ class HomeScreen(Screen[None]):
     # -- start ---------------------------------------------------------------------------
 
     def action_start(self) -> None:
+        marked = self.picker.marked_ids
         task = self.picker.highlighted
+        if marked:  # marked tasks run, wherever the cursor is (one alone, several as a suite)
+            task = self._tasks_by_id[marked[0]]
         if task is None:
             self.notify("Pick a task first (no task matches the filter).", severity="warning")
             return
@@ -235,26 +313,32 @@ class HomeScreen(Screen[None]):
         self.nanotui.settings.task_id = task.id
         self.nanotui.settings.models = names
         self.nanotui.save_settings()
-        self.build_plan(task.id, names)
+        if len(marked) > 1:
+            self.build_plan(marked, names)
+        else:
+            self.build_plan([task.id], names)
 
     class PlanReady(Message):
-        def __init__(self, plan: RunPlan) -> None:
+        """One plan per task: one task is a run, several a suite."""
+
+        def __init__(self, plans: list[RunPlan]) -> None:
             super().__init__()
-            self.plan = plan
+            self.plans = plans
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
-    def build_plan(self, task_id: str, names: list[str]) -> None:
+    def build_plan(self, task_ids: list[str], names: list[str]) -> None:
         """plan_run reads task files and imports provider modules (and their SDKs)."""
         from nanotui.engine.errors import NanotuiError
         from nanotui.engine.run.plan import plan_run
         from nanotui.providers.registry import SdkProviders
 
+        providers = SdkProviders()
         try:
-            plan = plan_run(models=names, task_id=task_id, providers=SdkProviders())
+            plans = [plan_run(models=names, task_id=task_id, providers=providers) for task_id in task_ids]
         except NanotuiError as exc:
             self.post_message(self.PlanFailed(str(exc)))
             return
-        self.post_message(self.PlanReady(plan))
+        self.post_message(self.PlanReady(plans))
 
     class PlanFailed(Message):
         def __init__(self, error: str) -> None:
@@ -268,4 +352,11 @@ class HomeScreen(Screen[None]):
         if self._not_ready:
             self.notify(f"Not ready: {', '.join(self._not_ready)} — their panes will show the error.",
                         severity="warning")
-        self.nanotui.start_run(message.plan)
+        if len(message.plans) == 1:
+            self.nanotui.start_run(message.plans[0])
+            return
+        from nanotui.ui.widgets.task_list import ladder_task_ids
+
+        marked = [p.task_ref.id for p in message.plans]
+        name = "ladder" if set(marked) == set(ladder_task_ids()) else None
+        self.nanotui.start_suite(message.plans, name=name)

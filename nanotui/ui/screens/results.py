@@ -27,8 +27,9 @@ from nanotui.engine.results import RunResult
 from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
 from nanotui.ui.judging import JudgeJob, Judging, judge_status_text
 from nanotui.ui.screens.agent_detail import key_argument
-from nanotui.ui.widgets.results_table import ResultsTable
+from nanotui.ui.widgets.results_table import ResultsTable, hidden_figures
 from nanotui.ui.widgets.theme_colors import theme_color
+from nanotui.ui.widgets.trial_summary import trial_summary
 
 if TYPE_CHECKING:
     from nanotui.engine.history.store import RunStore
@@ -172,6 +173,7 @@ class ResultsScreen(Screen[None]):
         with Vertical(id="results-box", classes="panel") as box:
             box.border_title = "Ranking"
             yield ResultsTable(id="results-table")
+        yield Static(id="results-trials")
         yield Static(id="judge-status")
         yield Static(id="advisor")
         with VerticalScroll(id="results-notes", classes="panel") as notes:
@@ -220,6 +222,10 @@ class ResultsScreen(Screen[None]):
     def _regrade(self) -> None:
         self.grades = grade_run(self.run_result, self.verdict)
         self.table.show(self.run_result.agents, self.grades)
+        summary = trial_summary(self.run_result, self.grades)
+        trials = self.query_one("#results-trials", Static)
+        trials.update(summary)
+        trials.display = bool(summary)
         box = self.query_one("#results-box")
         box.border_title = f"Ranking — {grading_note(self.grades)}"
         box.border_subtitle = f"sorted by {self.table.sort.name}"
@@ -228,6 +234,9 @@ class ResultsScreen(Screen[None]):
     def on_results_table_sort_changed(self, message: ResultsTable.SortChanged) -> None:
         order = " (reversed)" if message.reverse else ""
         self.query_one("#results-box").border_subtitle = f"sorted by {message.name}{order}"
+
+    def on_results_table_columns_changed(self, message: ResultsTable.ColumnsChanged) -> None:
+        self._show_note(self.table.highlighted_agent_id)
 
     def on_data_table_row_highlighted(self, message: Any) -> None:
         if message.data_table is self.table and message.row_key is not None:
@@ -242,6 +251,8 @@ class ResultsScreen(Screen[None]):
         g = next((g for g in self.grades if g.agent_id == agent_id), None)
         parts: list[Any] = [Text.assemble((agent.display_name, "bold"), "  ", (agent.model, "dim"),
                                           (f"  {count(agent.turns, 'turn')} · {count(len(agent.tool_calls), 'tool call')}", "dim"))]
+        if self.table.compact:
+            parts.append(hidden_figures(agent, g))
         if agent.error:
             parts.append(Text(f"error: {agent.error}", style=f"bold {theme_color(self, 'error')}"))
         if g is not None and g.basis in ("judge", "unscored"):

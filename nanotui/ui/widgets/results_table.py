@@ -52,9 +52,37 @@ COLUMNS = (
     ("perf", "Perf"), ("speed", "Speed"), ("costg", "Cost"), ("overall", "Overall"),
     ("wall", "Wall s"), ("ttft", "TTFT s"), ("tok_in", "Tokens in"), ("tok_out", "Tokens out"),
 )
+# Below COMPACT_BELOW columns the table keeps these (the rest are in the highlighted agent's
+# note, and w shows every column, scrolling sideways).
+COMPACT_COLUMNS = ("rank", "model", "status", "perf", "costg", "overall", "wall")
+COMPACT_BELOW = 120
+COMPACT_MODEL_WIDTH = 18
 # The column that shows each sort's figure gets the ▲/▼ mark.
 SORT_COLUMN = {"rank": "rank", "performance": "perf", "wall time": "wall", "TTFT": "ttft", "cost": "costg",
                "tokens": "tok_in", "checks": "checks", "model": "model"}
+
+
+def trial_numbers(agents: list[AgentResult]) -> dict[str, int]:
+    """Agent id -> its trial number (1, 2, …) among the agents of the same model, for models
+    run more than once; numbered in run order, as the history numbers them."""
+    totals: dict[str, int] = {}
+    for a in agents:
+        totals[a.model] = totals.get(a.model, 0) + 1
+    seen: dict[str, int] = {}
+    numbers: dict[str, int] = {}
+    for a in agents:
+        seen[a.model] = seen.get(a.model, 0) + 1
+        if totals[a.model] > 1:
+            numbers[a.agent_id] = seen[a.model]
+    return numbers
+
+
+def hidden_figures(a: AgentResult, g: AgentGrades | None) -> Text:
+    """What the compact table leaves out, for the highlighted agent's note."""
+    checks = f"{sum(c.passed for c in a.checks)}/{len(a.checks)}" if a.checks else "–"
+    return Text(f"checks {checks} · speed {(g.speed if g else None) or '–'} · TTFT {secs(a.ttft_s)} s · "
+                f"tokens {a.usage.input_tokens:,} in / {a.usage.output_tokens:,} out"
+                " · w: all columns", style="dim")
 
 
 class ResultsTable(DataTable[Any]):
@@ -62,6 +90,7 @@ class ResultsTable(DataTable[Any]):
         Binding("enter", "open", "Details", id="results.open"),
         Binding("s", "next_sort", "Sort by…", id="results.next_sort"),
         Binding("S", "reverse_sort", "Reverse", id="results.reverse_sort"),
+        Binding("w", "toggle_columns", "All columns", id="results.toggle_columns"),
     ]
 
     class Open(Message):
@@ -79,8 +108,39 @@ class ResultsTable(DataTable[Any]):
         super().__init__(cursor_type="row", **kwargs)
         self.agents: list[AgentResult] = []
         self.grades: dict[str, AgentGrades] = {}
+        self.trials: dict[str, int] = {}
+        self.all_columns: bool | None = None  # None: by the width (compact when narrow)
+        self._compact = False
         self.sort_index = 0
         self.reverse = False
+
+    @property
+    def compact(self) -> bool:
+        """Whether the table leaves out the less important columns now."""
+        if self.all_columns is not None:
+            return not self.all_columns
+        return 0 < self.app.size.width < COMPACT_BELOW
+
+    def on_resize(self) -> None:
+        if self.compact != self._compact:
+            self._fill()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # w matters only where the table is compact (or was widened with w).
+        if action == "toggle_columns":
+            return self.compact or self.all_columns is True
+        return True
+
+    def action_toggle_columns(self) -> None:
+        self.all_columns = self.compact
+        self._fill()
+        self.refresh_bindings()
+        self.post_message(self.ColumnsChanged(self.compact))
+
+    class ColumnsChanged(Message):
+        def __init__(self, compact: bool) -> None:
+            super().__init__()
+            self.compact = compact
 
     def on_mount(self) -> None:
         self._fill()
@@ -89,6 +149,7 @@ class ResultsTable(DataTable[Any]):
     def show(self, agents: list[AgentResult], grades: list[AgentGrades]) -> None:
         self.agents = list(agents)
         self.grades = {g.agent_id: g for g in grades}
+        self.trials = trial_numbers(self.agents)
         self._fill()
 
     @property
@@ -140,7 +201,7 @@ class ResultsTable(DataTable[Any]):
         right: dict[str, Any] = {"justify": "right"}
         return [
             Text(str(g.rank) if g else "", **right),
-            Text(a.display_name),
+            Text(a.display_name + (f" #{self.trials[a.agent_id]}" if a.agent_id in self.trials else "")),
             status,
             checks,
             self._grade(g.performance if g else None, g=g),
@@ -158,10 +219,19 @@ class ResultsTable(DataTable[Any]):
         measured later by the table, so what is drawn never lags behind what was set."""
         keep = self.highlighted_agent_id
         marked = SORT_COLUMN[self.sort.name]
-        labels = [Text(label + (("▼" if self.reverse else "▲") if key == marked else " ")) for key, label in COLUMNS]
-        rows = [(agent.agent_id, self._row(agent)) for agent in self.ordered()]
+        self._compact = compact = self.compact
+        shown = [i for i, (key, _) in enumerate(COLUMNS) if not compact or key in COMPACT_COLUMNS]
+        columns = [COLUMNS[i] for i in shown]
+        labels = [Text(label + (("▼" if self.reverse else "▲") if key == marked else " ")) for key, label in columns]
+        rows = []
+        for agent in self.ordered():
+            row = self._row(agent)
+            cells = [row[i] for i in shown]
+            if compact:
+                cells[1].truncate(COMPACT_MODEL_WIDTH, overflow="ellipsis")
+            rows.append((agent.agent_id, cells))
         self.clear(columns=True)
-        for i, ((key, _), label) in enumerate(zip(COLUMNS, labels)):
+        for i, ((key, _), label) in enumerate(zip(columns, labels)):
             width = max([label.cell_len, *(cells[i].cell_len for _, cells in rows)])
             self.add_column(label, key=key, width=width)
         for agent_id, cells in rows:

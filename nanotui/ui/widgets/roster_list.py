@@ -27,6 +27,7 @@ class Readiness:
 CHECKING = Readiness(None, "checking…")
 READY_WIDTH = 17  # "✗ no tool support"
 COST_WIDTH = 10
+NARROW_MODEL_WIDTH = 20  # without the Spec column (narrow terminals), names are cut to this
 
 
 def readiness_text(r: Readiness, *, warning: str = "yellow") -> Text:
@@ -85,26 +86,54 @@ class RosterTable(DataTable[Any]):
         self.readiness: dict[str, Readiness] = {name: CHECKING for name in self.order}
         self.costs: dict[str, float | None] = {}
         self._action_width = 40
+        self._with_spec = True
 
     COLUMN_KEYS = ("on", "model", "spec", "ready", "cost", "action")
     ACTION_LABEL = "Details · what to do"
 
+    SPEC_FROM = 110  # table columns: narrower, the Spec column moves to the detail line
+
     def on_mount(self) -> None:
+        self._build()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint_rows())
+
+    @property
+    def show_spec(self) -> bool:
+        return self.scrollable_content_region.width >= self.SPEC_FROM or not self.size.width
+
+    def _build(self) -> None:
         # Every column has a set width (none is sized from its cells): what a row shows
         # never depends on when the table last measured its contents.
+        keep = self.highlighted_name
+        self._with_spec = self.show_spec
         names = [s.display_name for s in self.specs.values()]
         specs = [s.spec for s in self.specs.values()]
+        self.clear(columns=True)
         self.add_column(" ", key="on", width=1)
-        self.add_column("Model", key="model", width=max(map(len, [*names, "Model"])))
-        self.add_column("Spec", key="spec", width=max(map(len, [*specs, "Spec"])))
+        longest = max(map(len, [*names, "Model"]))
+        self.add_column("Model", key="model", width=longest if self._with_spec else min(longest, NARROW_MODEL_WIDTH))
+        if self._with_spec:
+            self.add_column("Spec", key="spec", width=max(map(len, [*specs, "Spec"])))
         self.add_column("Readiness", key="ready", width=READY_WIDTH)
         self.add_column(Text("1st turn", justify="right"), key="cost", width=COST_WIDTH)
         self.add_column(self.ACTION_LABEL, key="action", width=self._action_width)
         for name in self.order:
-            self.add_row(*self._cells(name), key=name)
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint_rows())
+            self.add_row(*self._row(name), key=name)
+        if keep is not None:
+            self.move_cursor(row=self.order.index(keep))
+
+    @property
+    def spec_column(self) -> bool:
+        """Whether the table shows the Spec column now (narrow terminals leave it out)."""
+        return self._with_spec
+
+    def _row(self, name: str) -> list[Any]:
+        cells = self._cells(name)
+        return cells if self._with_spec else [c for key, c in zip(self.COLUMN_KEYS, cells) if key != "spec"]
 
     def on_resize(self) -> None:
+        if self.show_spec != self._with_spec:
+            self._build()
         # The last column takes what is left, so the table never needs a sideways
         # scrollbar; the full text of the highlighted row is shown below the table.
         fixed = sum(c.get_render_width(self) for key, c in self.columns.items() if key != "action")
@@ -120,7 +149,8 @@ class RosterTable(DataTable[Any]):
         """Re-render every row (colours come from the theme)."""
         for name in self.order:
             for key, value in zip(self.COLUMN_KEYS, self._cells(name)):
-                self.update_cell(name, key, value)
+                if key in self.columns:
+                    self.update_cell(name, key, value)
 
     # -- cells ---------------------------------------------------------------------------
 
@@ -146,7 +176,10 @@ class RosterTable(DataTable[Any]):
 
     def _cells(self, name: str) -> list[Any]:
         spec = self.specs[name]
-        return [self._mark(name), Text(spec.display_name), Text(spec.spec, style="dim"),
+        model = Text(spec.display_name)
+        if not self._with_spec:
+            model.truncate(NARROW_MODEL_WIDTH, overflow="ellipsis")
+        return [self._mark(name), model, Text(spec.spec, style="dim"),
                 self._ready_cell(name), self._cost_cell(name), self._action_cell(name)]
 
     # -- updates -------------------------------------------------------------------------

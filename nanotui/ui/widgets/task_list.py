@@ -1,4 +1,5 @@
-"""The task ladder on the home screen: level and title per task; typing filters it."""
+"""The task ladder on the home screen: level and title per task; typing filters it; space
+marks tasks to run several as a suite, L marks the whole built-in ladder."""
 
 from __future__ import annotations
 
@@ -13,6 +14,18 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 
+def ladder_task_ids() -> list[str]:
+    """The built-in ladder suite's tasks (``tasks/ladder.suite.toml``); none if it is broken."""
+    from nanotui.engine.errors import NanotuiError
+    from nanotui.engine.run.suite import load_suite
+
+    try:
+        tasks = load_suite("ladder").tasks
+    except NanotuiError:
+        return []
+    return list(tasks) if isinstance(tasks, list) else []
+
+
 def task_matches(task: Any, query: str) -> bool:
     """Every word of the query appears in the task's id, title or level ("l3" finds level 3)."""
     haystack = f"{task.id} {task.title} l{task.level} level {task.level}".lower()
@@ -25,6 +38,9 @@ class TaskTable(DataTable[Any]):
 
     BINDINGS = [
         Binding("enter", "choose", "Choose task", id="tasks.choose"),
+        # space and L are printable: on_key routes them here before the filter sees them.
+        Binding("space", "mark", "Mark task", id="tasks.mark"),
+        Binding("L", "mark_ladder", "Mark ladder", id="tasks.mark_ladder"),
         Binding("backspace", "filter_back", "Filter ⌫", show=False, id="tasks.filter_back"),
         Binding("escape", "filter_clear", "Clear filter", show=False, id="tasks.filter_clear"),
     ]
@@ -33,6 +49,12 @@ class TaskTable(DataTable[Any]):
         def __init__(self, task_id: str) -> None:
             super().__init__()
             self.task_id = task_id
+
+    class MarkRequested(Message):
+        def __init__(self, task_id: str | None, ladder: bool = False) -> None:
+            super().__init__()
+            self.task_id = task_id
+            self.ladder = ladder
 
     class FilterEdited(Message):
         def __init__(self, text: str) -> None:
@@ -46,7 +68,7 @@ class TaskTable(DataTable[Any]):
 
     def on_resize(self) -> None:
         # Titles are cut to the room left by the other columns: never a sideways scrollbar.
-        room = self.scrollable_content_region.width - 3 - 6 - 6 * self.cell_padding
+        room = self.scrollable_content_region.width - 1 - 3 - 6 - 8 * self.cell_padding
         width = max(10, room)
         if width != self.title_width:
             self.title_width = width
@@ -56,6 +78,8 @@ class TaskTable(DataTable[Any]):
         pass
 
     def on_key(self, event: events.Key) -> None:
+        if event.key in ("space", "L"):
+            return  # the bindings: mark a task, mark the ladder
         if event.is_printable and event.character:
             event.stop()
             event.prevent_default()
@@ -86,6 +110,12 @@ class TaskTable(DataTable[Any]):
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return row_key.value
 
+    def action_mark(self) -> None:
+        self.post_message(self.MarkRequested(self.highlighted_task_id))
+
+    def action_mark_ladder(self) -> None:
+        self.post_message(self.MarkRequested(None, ladder=True))
+
     def action_choose(self) -> None:
         task_id = self.highlighted_task_id
         if task_id is not None:
@@ -100,11 +130,38 @@ class TaskPicker(Vertical):
             super().__init__()
             self.task = task
 
+    class MarksChanged(Message):
+        """The marked tasks changed (in ladder order): two or more run as a suite."""
+
+        def __init__(self, marked: list[str]) -> None:
+            super().__init__()
+            self.marked = marked
+
     def __init__(self, tasks: list[Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tasks = sorted(tasks, key=lambda t: (t.level, t.id))
         self._by_id = {t.id: t for t in self.tasks}
         self.border_title = "Tasks"
+        self.marked: set[str] = set()
+
+    @property
+    def marked_ids(self) -> list[str]:
+        """The marked tasks in the order the list shows them (level, then id)."""
+        return [t.id for t in self.tasks if t.id in self.marked]
+
+    def set_marked(self, task_ids: set[str]) -> None:
+        self.marked = {t for t in task_ids if t in self._by_id}
+        self._fill(self.table.filter_text)
+        self.post_message(self.MarksChanged(self.marked_ids))
+
+    def on_task_table_mark_requested(self, message: TaskTable.MarkRequested) -> None:
+        message.stop()
+        if message.ladder:
+            ladder = set(ladder_task_ids()) & set(self._by_id)
+            # L again, with the whole ladder marked, clears the marks.
+            self.set_marked(set() if ladder and ladder <= self.marked else self.marked | ladder)
+        elif message.task_id is not None:
+            self.set_marked(self.marked ^ {message.task_id})
 
     def compose(self) -> ComposeResult:
         yield Static(self._filter_line(""), id="task-filter")
@@ -160,12 +217,14 @@ class TaskPicker(Vertical):
             title.truncate(table.title_width, overflow="ellipsis")
             titles.append(title)
         table.clear(columns=True)
+        table.add_column("", key="mark", width=1)
         table.add_column("Lvl", key="level", width=3)
         table.add_column("Task", key="title", width=max([4, *(t.cell_len for t in titles)]))
         table.add_column("Checks", key="checks", width=6)
         for task, title in zip(shown, titles):
             checks_cell = Text(f"{len(task.checks)}{'⚙' if task.has_command_check else ''}", justify="right")
-            table.add_row(Text(str(task.level), justify="right"), title, checks_cell, key=task.id)
+            mark = Text("●", style="bold") if task.id in self.marked else Text(" ")
+            table.add_row(mark, Text(str(task.level), justify="right"), title, checks_cell, key=task.id)
         if keep is not None:
             self.select(keep)
         self.post_message(self.Highlighted(self.highlighted))
