@@ -178,9 +178,10 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
 
     # -- input (per event: cheap) -----------------------------------------------------------
 
-    def take(self, event: Event) -> None:
-        """Queue an event for the next flush; note the times it reached the UI."""
-        now = self._clock()
+    def take(self, event: Event, at: float | None = None) -> None:
+        """Queue an event for the next flush; note the times it reached the UI (or ``at``,
+        when the agent process says when it saw the event on the same clock)."""
+        now = self._clock() if at is None else at
         match event:
             case AgentStarted():
                 self.started_at = now
