@@ -3,8 +3,9 @@
 A loopback OpenAI server in a child process streams the same 3,000-delta answer to 16 agents
 through the real SDK, the real agent loop (in the app's agent process, prepared before the run
 as the app does when it opens) and the arena's own sink, into a headless Textual app at 160x48.
-With ``--chars N`` each pane streams N characters of Markdown-like text instead, in ten turns
-that each end in a tool call, at the same number of deltas per second. Measured:
+With ``--chars N`` each pane streams N characters of Markdown-like text instead (headings,
+paragraphs, lists, fenced code), in ten turns that each end in a tool call, at the same number
+of deltas per second, ~40 characters a delta (so 200,000 characters take ~50 s). Measured:
 
 - no token lost: every pane's text equals the streamed text, exactly;
 - keypress-to-repaint: a focus-moving key is posted the way a terminal driver posts it, every
@@ -123,6 +124,9 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
     from nanotui.ui.themes import load_themes
 
     deltas = int(seconds * rate)
+    if chars:
+        # ~40 characters (about ten tokens) a delta: still ten times a real model's pace.
+        deltas = max(deltas, chars // 40)
     turns = 10 if chars else 1
     if chars:
         turn_text = markdown_text(chars // turns)
@@ -255,8 +259,11 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
                     pane.scroll("home")
                     await pilot.pause()
                     view = pane.transcript()
-                    zoom = await key_to_frame("enter", lambda pane=pane: arena.maximized is pane)
-                    end = await key_to_frame("end", lambda view=view: view.follow and view.top > 0)
+                    # a frame counts once it shows the pane laid out at the zoomed width
+                    zoom = await key_to_frame("enter", lambda pane=pane, view=view: arena.maximized is pane
+                                              and view.rendered_width == view.size.width > SIZE[0] // 2)
+                    end = await key_to_frame("end", lambda view=view: view.follow and view.top > 0
+                                             and view.top + view.size.height == view.line_count)
                     if zoom is None or end is None:
                         raise SystemExit("zoom or end did not repaint within 5 s")
                     zoom_ms.append(1000 * (zoom + end))

@@ -1,0 +1,114 @@
+"""The arena's agents in the app's agent process (issue 13), against the loopback servers:
+the child runs the engine's RecordedRun with the real SDKs and history; the arena shows what
+it sends. Also the transcript's bounded memory: text kept once, paragraphs rendered lazily."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nanotui.engine.history.store import RunStore
+from nanotui.engine.roster.spec import ModelSpec
+from nanotui.ui.agent_process import AgentProcess
+from nanotui.ui.widgets.transcript_blocks import Palette, RenderContext, TextBlock
+from tests.servers.script import Call, Reply
+from tests.test_ui_arena import SIZE, ArenaHost, Held, Servers, make_arena, wait_for
+from tests.test_ui_arena import servers as servers_fixture  # noqa: F401  (the fixture, found by its name)
+
+NANO = ModelSpec("gpt-5-nano", "openai", "gpt-5-nano", "GPT-5 nano")
+
+
+class ProcessHost(ArenaHost):
+    """An arena host that hands the arena an agent process, as ``NanotuiApp`` does."""
+
+    def __init__(self, arena: Any) -> None:
+        super().__init__(arena)
+        self.processes: list[AgentProcess] = []
+
+    def take_agent_process(self, specs: list[ModelSpec]) -> AgentProcess:
+        process = AgentProcess(specs)
+        self.processes.append(process)
+        return process
+
+
+async def test_a_run_in_the_agent_process_is_shown_and_recorded(servers: Servers, workspace: Path,
+                                                                 tmp_path: Path) -> None:
+    servers.openai.script("gpt-5-nano", Reply(calls=[Call("read_file", {"file_path": "README.md"})]),
+                          Reply(text="The secret word is **PLUM**.", text_chunks=5))
+    store = RunStore(tmp_path / "history.sqlite3")
+    arena = make_arena(workspace, ["gpt-5-nano"], store=store)
+    host = ProcessHost(arena)
+    async with host.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: arena.done, "the run to finish", timeout=60)
+        arena.tick()
+        assert host.processes and host.processes[0].pid is not None
+        assert arena.pane("a1").text == "The secret word is **PLUM**."
+        assert [a.status for a in arena.result.agents] == ["ok"]
+        assert host.finished and host.finished[0].run is arena.result
+    assert host.processes[0].exitcode(10) == 0
+    stored = store.load_run(arena.run_id)  # written by the child, read here
+    assert [a.status for a in stored.agents] == ["ok"]
+    assert stored.agents[0].final_answer == "The secret word is **PLUM**."
+    kinds = [e.kind for e in store.events(arena.run_id)]
+    assert kinds[0] == "agent_started" and "tool_call_finished" in kinds and kinds[-1] == "agent_finished"
+
+
+async def test_cancelling_an_agent_reaches_the_agent_process(servers: Servers, workspace: Path) -> None:
+    hold = servers.gate()
+    servers.openai.script("gpt-5-nano", Held(text="never finishes", end=hold))
+    servers.openai.script("gpt-5-mini", Reply(text="finishes fine"))
+    arena = make_arena(workspace, ["gpt-5-nano", "gpt-5-mini"])
+    host = ProcessHost(arena)
+    async with host.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: (arena.tick() or arena.pane("a1").text == "never finishes"), "a1 streaming",
+                       timeout=60)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: arena.done, "the run to finish", timeout=60)
+        statuses = {a.agent_id: a.status for a in arena.result.agents}
+        assert statuses == {"a1": "cancelled", "a2": "ok"}
+        hold.set()
+
+
+def test_the_agent_process_says_what_it_prepares() -> None:
+    process = AgentProcess([NANO, ModelSpec("claude-haiku-4-5", "anthropic", "claude-haiku-4-5", "Haiku")])
+    try:
+        assert process.preparing == "preparing the Anthropic client…"  # protocols in order
+        process.wait_ready()
+        assert process.preparing is None and process.ready.is_set()
+    finally:
+        process.close()
+    assert process.exitcode(10) == 0
+
+
+# -- the transcript's text, kept once and rendered lazily ---------------------------------
+
+
+def paragraphs(n: int) -> str:
+    return "".join(f"## Part {i}\n\nSome **bold** words and `code` in paragraph {i}, " * 3 + "\n\n"
+                   for i in range(n))
+
+
+def test_a_long_text_block_renders_lazily_and_gives_the_same_lines_as_a_full_render() -> None:
+    ctx = RenderContext(Palette.from_variables("test", True, {}))
+    text = paragraphs(200) + "and the paragraph in progress"
+    block = TextBlock()
+    for i in range(0, len(text), 37):
+        block.append(text[i : i + 37])
+    assert block.text == text  # kept once, exactly
+    count = block.line_count(30, ctx)
+    assert len(block._cache) == 0  # counting renders nothing: estimates
+    last = [block.line(i, 30, ctx) for i in range(count - 5, count)]
+    assert len(block._cache) <= 3  # only what was asked for
+    assert last[-1] and "progress" in "".join(t for t, _ in last[-1])
+    every = block.lines(30, ctx)  # now everything is exact
+    assert len(block._cache) <= TextBlock.CACHED_PARAGRAPHS  # bounded however long the text
+    fresh = TextBlock()
+    fresh.append(text)
+    assert fresh.lines(30, ctx) == every
+    assert block.settled and block.line_count(30, ctx) == len(every)
+    # a new width: estimates again until shown or settled
+    block.line_count(50, ctx)
+    assert not block.settled
+    while block.settle(50, ctx, 0.01) is not False:
+        pass
+    assert block.line_count(50, ctx) == len(fresh.lines(50, ctx))
