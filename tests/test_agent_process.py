@@ -11,9 +11,11 @@ from nanotui.engine.history.store import RunStore
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.ui.agent_process import AgentProcess
 from nanotui.ui.widgets.transcript_blocks import Palette, RenderContext, TextBlock
+from tests import test_ui_arena
 from tests.servers.script import Call, Reply
 from tests.test_ui_arena import SIZE, ArenaHost, Held, Servers, make_arena, wait_for
-from tests.test_ui_arena import servers as servers_fixture  # noqa: F401  (the fixture, found by its name)
+
+servers = test_ui_arena.servers  # the arena tests' loopback servers fixture, with held replies
 
 NANO = ModelSpec("gpt-5-nano", "openai", "gpt-5-nano", "GPT-5 nano")
 
