@@ -191,8 +191,8 @@ class ArenaScreen(Screen[None]):
         self._refresh_status()
         self._refresh_keys()
         self.set_interval(1 / REFRESH_HZ, self._refresh, name="arena-refresh")
-        self._load_estimates()
         self._run()
+        self._load_estimates()
 
     def on_resize(self) -> None:
         self._layout_grid()
@@ -231,6 +231,12 @@ class ArenaScreen(Screen[None]):
             load_encoding,
         )
 
+        # Pygments compiles a lexer's rules on first use (~0.3 s for Python): here, not on
+        # the UI thread when the first code block is painted.
+        from pygments.lexers import get_lexer_by_name
+
+        for language in ("python", "json", "bash"):
+            get_lexer_by_name(language)
         prompt = self.plan.agent_task.prompt
         loaded: dict[str, tuple[object, int]] = {}
         estimates: dict[str, Estimates] = {}
@@ -350,6 +356,7 @@ class ArenaScreen(Screen[None]):
         # garbage is not frozen; unfreeze when the run is over so nothing is kept for good.
         remote = self._remote_run()
         if remote is not None:
+            remote.start()  # the agents start on the other core while this one collects
             self.recorded = remote
         gc.collect()
         gc.freeze()
