@@ -223,6 +223,10 @@ class ArenaScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="arena-estimates", exit_on_error=False)
     def _load_estimates(self) -> None:
         """Tokenizer and prices, loaded off the UI thread (the tokenizer takes ~0.5 s)."""
+        # Pygments compiles a lexer's rules on first use (~0.3 s for Python): here, not on
+        # the UI thread when the first code block is painted.
+        from pygments.lexers import get_lexer_by_name
+
         from nanotui.engine.roster.pricing import known_price
         from nanotui.engine.roster.tokens import (
             TokenizerUnavailable,
@@ -230,10 +234,6 @@ class ArenaScreen(Screen[None]):
             first_turn_tokens,
             load_encoding,
         )
-
-        # Pygments compiles a lexer's rules on first use (~0.3 s for Python): here, not on
-        # the UI thread when the first code block is painted.
-        from pygments.lexers import get_lexer_by_name
 
         for language in ("python", "json", "bash"):
             get_lexer_by_name(language)
