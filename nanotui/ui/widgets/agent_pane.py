@@ -101,15 +101,17 @@ class Counters(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.markup = ""
+        self._content = Content("")
 
     def show(self, markup: str) -> None:
         if markup != self.markup:
             self.markup = markup
+            self._content = Content.from_markup(markup)  # parsed once, not per repaint
             self.set_class(markup.count("\n") >= 2, "-badge")
             self.refresh()
 
     def render(self) -> Content:
-        return Content.from_markup(self.markup)
+        return self._content
 
 
 class AgentPane(Widget, can_focus=True, can_focus_children=False):

@@ -67,6 +67,7 @@ class TranscriptView(Widget, can_focus=False):
         self._painted: dict[int, Strip] = {}  # line index -> strip ready to paint (lines on screen)
         self._base_style: Style | None = None  # the widget's own style (costly to compute per line)
         self._unsettled = False  # some text block still counts a paragraph by estimate
+        self._recount_due = False
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -237,10 +238,11 @@ class TranscriptView(Widget, can_focus=False):
         return line
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        size = self.size  # not free: it walks up to the screen
+        width, height = size.width, size.height
         style = self._base_style or self.rich_style
-        below = self.line_count - (self.top + self.size.height)
-        if not self.follow and below > 0 and y == self.size.height - 1:
+        below = self.line_count - (self.top + height)
+        if not self.follow and below > 0 and y == height - 1:
             hint = Text(f"▼ {below + 1} more line{'s' if below else ''} · end: follow", style="dim reverse")
             ctx = self._render_context()
             return ctx.strip(ctx.render(hint, width)[0]).crop_extend(0, width, style).apply_style(style)
@@ -251,9 +253,14 @@ class TranscriptView(Widget, can_focus=False):
         if strip is None or strip.cell_length != width:
             line = (self._ctx or self._render_context()).strip(self._line(index))
             strip = self._painted[index] = line.crop_extend(0, width, style).apply_style(style)
-        if self._dirty_from is not None:  # an estimate became exact while painting
-            self.call_later(self.update_lines)
+        if self._dirty_from is not None and not self._recount_due:  # an estimate became exact while painting
+            self._recount_due = True
+            self.call_later(self._recount)
         return strip
+
+    def _recount(self) -> None:
+        self._recount_due = False
+        self.update_lines()
 
     # -- scrolling and clicks -----------------------------------------------------------------
 
