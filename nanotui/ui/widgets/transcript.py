@@ -165,6 +165,21 @@ class TranscriptView(Widget, can_focus=False):
             self._settle(width, ctx)
         if self._dirty_from is None:
             return
+        # Render what the next frame shows now, in this pane's slice of the refresh, not in
+        # the compositor's frame (which paints every pane at once); showing a paragraph can
+        # turn its estimated line count exact and move the view, hence the few rounds.
+        for _ in range(3):
+            self._recount(width, ctx)
+            for index in range(self.top, min(self.top + self.size.height, self.line_count)):
+                self._line(index)
+            if self._dirty_from is None:
+                break
+        self.refresh()
+
+    def _recount(self, width: int, ctx: RenderContext) -> None:
+        """Where each block starts, from the first changed block on; then place the view."""
+        if self._dirty_from is None:
+            return
         start = min(self._dirty_from, len(self._starts))
         starts = self._starts[:start]
         total = self._starts[start] if start < len(self._starts) else self._total
@@ -186,7 +201,6 @@ class TranscriptView(Widget, can_focus=False):
                 del self._painted[index]
         self._total, self._starts, self._dirty_from = total, starts, None
         self._place()
-        self.refresh()
 
     def _settle(self, width: int, ctx: RenderContext) -> None:
         """Turn a little more of the estimated line counts exact (after a width change)."""
@@ -255,10 +269,10 @@ class TranscriptView(Widget, can_focus=False):
             strip = self._painted[index] = line.crop_extend(0, width, style).apply_style(style)
         if self._dirty_from is not None and not self._recount_due:  # an estimate became exact while painting
             self._recount_due = True
-            self.call_later(self._recount)
+            self.call_later(self._update_after_paint)
         return strip
 
-    def _recount(self) -> None:
+    def _update_after_paint(self) -> None:
         self._recount_due = False
         self.update_lines()
 
