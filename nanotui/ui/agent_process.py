@@ -99,7 +99,10 @@ class AgentProcess:
         atexit.register(self._at_exit)
 
     def _at_exit(self) -> None:
-        self.send("interrupt" if self.used else "quit")
+        if self.used:
+            self.send("interrupt")  # save what finished, then stop (waited for at exit)
+        else:
+            self.close()
 
     def wait_ready(self) -> None:
         """Block until the SDKs are prepared (for a caller that must not start cold)."""
@@ -131,9 +134,12 @@ class AgentProcess:
             pass
 
     def close(self) -> None:
-        """Let an idle child go (a running one finishes what it saves first)."""
+        """Let an idle child go at once: it holds nothing to save, and one still preparing
+        its SDKs would otherwise hold up the app's exit until it is done."""
         self.send("quit")
         self._conn.close()
+        if not self.used and self._proc.is_alive():
+            self._proc.terminate()
 
     def exitcode(self, wait_s: float = 1.0) -> int | None:
         self._proc.join(wait_s)
