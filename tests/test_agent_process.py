@@ -71,6 +71,32 @@ async def test_cancelling_an_agent_reaches_the_agent_process(servers: Servers, w
         hold.set()
 
 
+async def test_an_agent_process_that_dies_is_reported_and_the_run_kept_as_interrupted(
+        servers: Servers, workspace: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    hold = servers.gate()
+    servers.openai.script("gpt-5-nano", Reply(text="done early"))
+    servers.openai.script("gpt-5-mini", Held(text="still going", end=hold))
+    store = RunStore(tmp_path / "history.sqlite3")
+    arena = make_arena(workspace, ["gpt-5-nano", "gpt-5-mini"], store=store)
+    host = ProcessHost(arena)
+    async with host.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: arena.board.agents["a1"].done and arena.board.agents["a2"].turns == 0
+                       and not arena.board.agents["a2"].done and arena.board.agents["a2"].started_at is not None,
+                       "a1 done, a2 streaming", timeout=60)
+        await pilot.pause(0.3)  # a1's commit is on disk
+        os.kill(host.processes[0].pid, signal.SIGKILL)
+        await wait_for(pilot, lambda: any("agents' process stopped unexpectedly" in n for n in host.notes),
+                       "the failure to be reported", timeout=30)
+        assert not arena.done
+        hold.set()
+    stored = store.load_run(arena.run_id)
+    assert [a.agent_id for a in stored.agents if a.status == "ok"] == ["a1"]  # what finished is kept
+    assert store.list_runs()[0].status == "interrupted"
+
+
 def test_the_agent_process_says_what_it_prepares() -> None:
     process = AgentProcess([NANO, ModelSpec("claude-haiku-4-5", "anthropic", "claude-haiku-4-5", "Haiku")])
     try:

@@ -401,7 +401,14 @@ class ArenaScreen(Screen[None]):
         if event.state != WorkerState.ERROR or event.worker.group != "arena-run":
             return
         error = event.worker.error
-        self.notify(f"The run stopped: {type(error).__name__}: {error}", severity="error", timeout=15)
+        detail = f"{type(error).__name__}: {error}"
+        if isinstance(self.recorded, RemoteRun) and self._store is not None:
+            # The agent process died: what it committed stays; the run is no longer running.
+            try:
+                self._store.mark_interrupted(self.run_id)
+            except Exception as exc:
+                detail += f"; the history could not mark the run interrupted ({exc})"
+        self.notify(f"The run stopped: {detail}", severity="error", timeout=15)
 
     # -- keys -------------------------------------------------------------------------------
 
