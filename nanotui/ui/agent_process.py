@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import multiprocessing as mp
+import os
 import sys
 import threading
 import time
@@ -226,11 +227,26 @@ def _child_main(conn: Connection, specs: list[ModelSpec]) -> None:  # pragma: no
     by_protocol: dict[str, list[ModelSpec]] = {}
     for spec in specs:
         by_protocol.setdefault(spec.protocol, []).append(spec)
+    def prepare() -> None:
+        # At a lower priority: the app is drawing its first screen and checking the roster
+        # on the same two cores. Only this thread is niced (Linux); the run goes at full
+        # priority in the main thread, so its clocks are not slowed.
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except (AttributeError, OSError):
+            pass
+        try:
+            for protocol in sorted(by_protocol):
+                conn.send(("preparing", protocol_label(protocol)))
+                providers.preload(by_protocol[protocol][:1])
+            _warm_up(providers, specs)
+        except OSError:
+            pass  # the app has gone; recv below says so
+
+    preparing = threading.Thread(target=prepare, name="nanotui-agents-prepare")
+    preparing.start()
+    preparing.join()
     try:
-        for protocol in sorted(by_protocol):
-            conn.send(("preparing", protocol_label(protocol)))
-            providers.preload(by_protocol[protocol][:1])
-        _warm_up(providers, specs)
         conn.send(("ready",))
         message = conn.recv()
     except (EOFError, OSError):
