@@ -189,6 +189,10 @@ class ArenaScreen(Screen[None]):
         yield KeyHints(id="arena-keys")
 
     def on_mount(self) -> None:
+        remote = self._remote_run()
+        if remote is not None:
+            remote.start()  # the agents start on the other core while this screen draws itself
+            self.recorded = remote
         self._layout_grid()
         panes = self.panes
         if panes:
@@ -360,10 +364,6 @@ class ArenaScreen(Screen[None]):
         # keep it out of the collector's full scans for the run's duration; each scan stalled
         # the UI 100-200 ms while sixteen agents streamed. Collect first so that earlier
         # garbage is not frozen; unfreeze when the run is over so nothing is kept for good.
-        remote = self._remote_run()
-        if remote is not None:
-            remote.start()  # the agents start on the other core while this one collects
-            self.recorded = remote
         gc.collect()
         gc.freeze()
         try:
