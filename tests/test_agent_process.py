@@ -146,3 +146,21 @@ def test_a_long_text_block_renders_lazily_and_gives_the_same_lines_as_a_full_ren
     while block.settle(50, ctx, 0.01) is not False:
         pass
     assert block.line_count(50, ctx) == len(fresh.lines(50, ctx))
+
+
+async def test_a_pane_hidden_by_a_zoom_keeps_its_text_and_shows_it_after(servers: Servers, workspace: Path) -> None:
+    go = servers.gate()
+    servers.openai.script("gpt-5", Held(text="the zoomed one"))
+    servers.openai.script("gpt-5-mini", Held(text="arrives while hidden", start=go))
+    arena = make_arena(workspace, ["gpt-5", "gpt-5-mini"])
+    async with ArenaHost(arena).run_test(size=SIZE) as pilot:
+        await pilot.press("enter")  # zoom a1
+        assert arena.maximized is arena.pane("a1")
+        go.set()
+        hidden = arena.pane("a2")
+        await wait_for(pilot, lambda: hidden.text == "arrives while hidden", "a2's text (folded by the timer)")
+        assert hidden.transcript().stale  # taken, not rendered while hidden
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not hidden.transcript().stale, "a2 to render once shown")
+        assert hidden.transcript().line_count > 0
+        await wait_for(pilot, lambda: arena.done, "the run to finish")

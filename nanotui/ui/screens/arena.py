@@ -286,12 +286,14 @@ class ArenaScreen(Screen[None]):
     async def _refresh(self) -> None:
         """The timer's tick, one pane at a time: between panes the event loop answers keys
         (a whole tick took 30-40 ms with sixteen panes streaming, and a key pressed at its
-        start waited for all of it). Panes hidden behind a zoomed one keep their queues until
-        they are shown again. Textual's timer skips a tick that is due while one still runs,
-        so a slow machine refreshes less often instead of falling behind."""
+        start waited for all of it). Panes hidden behind a zoomed one take their text but
+        render nothing until they are shown again. Textual's timer skips a tick that is due
+        while one still runs, so a slow machine refreshes less often instead of falling
+        behind."""
         now = self.clock()
         for pane in self.panes:
             if self.maximized is not None and self.maximized is not pane:
+                pane.flush(render=False)
                 continue
             pane.flush()
             pane.refresh_counters(now)

@@ -211,15 +211,18 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
 
     # -- the timer's work -------------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Fold queued events into transcript blocks, then re-render what changed."""
-        if not self._pending or not self.is_attached:
+    def flush(self, render: bool = True) -> None:
+        """Fold queued events into transcript blocks, then re-render what changed (unless
+        ``render`` is false: a pane hidden behind a zoomed one only keeps its text)."""
+        if not self.is_attached:
             return
-        events, self._pending = self._pending, []
         view = self.transcript()
-        for event in events:
-            self._fold(view, event)
-        view.update_lines()
+        if self._pending:
+            events, self._pending = self._pending, []
+            for event in events:
+                self._fold(view, event)
+        if render and view.stale:  # what arrived now, or while the pane was hidden
+            view.update_lines()
 
     def _fold(self, view: TranscriptView, event: Event) -> None:
         match event:

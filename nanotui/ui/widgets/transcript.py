@@ -105,6 +105,11 @@ class TranscriptView(Widget, can_focus=False):
         return self._total if self.blocks else len(self._placeholder_lines)
 
     @property
+    def stale(self) -> bool:
+        """Blocks changed since the lines were last counted."""
+        return self._dirty_from is not None
+
+    @property
     def rendered_width(self) -> int:
         """The width the line counts are for (the widget's once it has been laid out)."""
         return self._width
