@@ -31,15 +31,16 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.errors import NanotuiError
 from nanotui.engine.events import AgentFinished, Event
-from nanotui.engine.results import RunResult
 from nanotui.engine.roster.spec import ModelSpec
-from nanotui.engine.run.orchestrator import RunInterrupted
-from nanotui.engine.run.plan import RunPlan
+
+if TYPE_CHECKING:  # the child imports the run's modules in its low-priority preparation
+    from nanotui.engine.agent.retry import RetryPolicy
+    from nanotui.engine.results import RunResult
+    from nanotui.engine.run.plan import RunPlan
 
 BATCH_HZ = 10  # the arena's refresh rate: more often would only wake the UI for nothing
 PROTOCOL_LABELS = {
@@ -221,9 +222,7 @@ class RemoteRun:
 
 
 def _child_main(conn: Connection, specs: list[ModelSpec]) -> None:  # pragma: no cover - child process
-    from nanotui.providers.registry import SdkProviders
-
-    providers = SdkProviders()
+    providers: Any = None
     by_protocol: dict[str, list[ModelSpec]] = {}
     for spec in specs:
         by_protocol.setdefault(spec.protocol, []).append(spec)
@@ -235,6 +234,10 @@ def _child_main(conn: Connection, specs: list[ModelSpec]) -> None:  # pragma: no
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         except (AttributeError, OSError):
             pass
+        nonlocal providers
+        from nanotui.providers.registry import SdkProviders
+
+        providers = SdkProviders()
         try:
             for protocol in sorted(by_protocol):
                 conn.send(("preparing", protocol_label(protocol)))
@@ -288,6 +291,7 @@ def _warm_up(providers: Any, specs: list[ModelSpec]) -> None:  # pragma: no cove
 
 async def _run(conn: Connection, providers: Any, plan: RunPlan, run_id: str, history_path: Path | None,
                retry_policy: RetryPolicy | None) -> None:  # pragma: no cover - child process
+    from nanotui.engine.run.orchestrator import RunInterrupted
     from nanotui.engine.run.service import RecordedRun
 
     history = None

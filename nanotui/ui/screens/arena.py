@@ -180,6 +180,13 @@ class ArenaScreen(Screen[None]):
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        if self._agent_process is None:
+            remote = self._remote_run()
+            if remote is not None:
+                # As early as the screen can reach its app: the agents start on the other
+                # core while this one builds and draws sixteen panes.
+                remote.start()
+                self.recorded = remote
         yield StatusLine(id="arena-status")
         with Grid(id="arena-grid"):
             for agent_id in self.agent_ids:
@@ -189,10 +196,6 @@ class ArenaScreen(Screen[None]):
         yield KeyHints(id="arena-keys")
 
     def on_mount(self) -> None:
-        remote = self._remote_run()
-        if remote is not None:
-            remote.start()  # the agents start on the other core while this screen draws itself
-            self.recorded = remote
         self._layout_grid()
         panes = self.panes
         if panes:
