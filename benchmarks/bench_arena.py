@@ -12,6 +12,8 @@ of deltas per second, ~40 characters a delta (so 200,000 characters take ~50 s).
   200 ms while the models stream; latency = key posted -> first frame composed after the
   focus changed (p50 / p95 / max; target p95 <= 100 ms);
 - first frame: arena pushed -> first frame of it composed (target <= 0.8 s);
+- first agent started: arena pushed (the app's "enter") -> the first agent's start event on
+  screen, on a warm agent process; its first request follows at once (target <= 0.5 s);
 - event-loop lag (how late a 50 ms timer fires), for context;
 - CPU while streaming: the UI process (all its threads; target <= 60 % of one core in the
   token run) and the agent process, from /proc;
