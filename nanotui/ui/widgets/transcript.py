@@ -251,8 +251,9 @@ class TranscriptView(Widget, can_focus=False):
             if local == 0:
                 return ()
             local -= 1
-        block = self.blocks[position]
-        line = block.line(local, self._width, ctx) if local < block.line_count(self._width, ctx) else ()
+        # Blocks answer an index past their end with an empty line: no line count here (a
+        # text block's costs a pass over its paragraphs after each one becomes exact).
+        line = self.blocks[position].line(local, self._width, ctx)
         self._moved(position)
         return line
 

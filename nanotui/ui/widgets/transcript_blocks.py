@@ -119,7 +119,8 @@ class Block:
         return len(self._lines_at(width, ctx))
 
     def line(self, index: int, width: int, ctx: RenderContext) -> Line:
-        return self._lines_at(width, ctx)[index]
+        lines = self._lines_at(width, ctx)
+        return lines[index] if 0 <= index < len(lines) else ()
 
     def lines(self, width: int, ctx: RenderContext) -> list[Line]:
         """Every line (tests, and small blocks)."""
@@ -287,8 +288,9 @@ class TextBlock(Block):
             self._tail_dirty = False
 
     def _estimate(self, k: int, width: int) -> int:
-        source = self._source(k)
-        return sum(1 + len(line) // max(1, width) for line in source.split("\n"))
+        # Rough on purpose (no copy of the text): counted for every paragraph on a zoom.
+        piece = self._pieces[self._paragraphs[k]]
+        return len(piece) // max(1, width) + piece.count("\n") - 1
 
     def _paragraph_lines(self, k: int, width: int, ctx: RenderContext) -> list[Line]:
         lines = self._cache.get(k)
