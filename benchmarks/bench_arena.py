@@ -12,8 +12,9 @@ of deltas per second, ~40 characters a delta (so 200,000 characters take ~50 s).
   200 ms while the models stream; latency = key posted -> first frame composed after the
   focus changed (p50 / p95 / max; target p95 <= 100 ms);
 - first frame: arena pushed -> first frame of it composed (target <= 0.8 s);
-- first agent started: arena pushed (the app's "enter") -> the first agent's start event on
-  screen, on a warm agent process; its first request follows at once (target <= 0.5 s);
+- first agent started: arena pushed (the app's "enter") -> the agent process starts the first
+  agent, whose first request follows at once, on a warm agent process (target <= 0.5 s; the
+  processes share the monotonic clock); and -> that start shown on screen, for context;
 - event-loop lag (how late a 50 ms timer fires), for context;
 - CPU while streaming: the UI process (all its threads; target <= 60 % of one core in the
   token run) and the agent process, from /proc;
@@ -158,6 +159,7 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
             self.arena = arena
             self.process = process
             self.pushed_at = 0.0
+            self.pushed_mono = 0.0
             self.first_frame_at = 0.0
 
         def take_agent_process(self, specs: list[ModelSpec]) -> AgentProcess:
@@ -165,6 +167,7 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
 
         def on_mount(self) -> None:
             self.pushed_at = time.perf_counter()
+            self.pushed_mono = time.monotonic()  # the agent process stamps events on this clock
             self.push_screen(self.arena)
 
         def _display(self, screen, renderable) -> None:  # instrumentation only
@@ -270,6 +273,9 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
                         raise SystemExit("zoom or end did not repaint within 5 s")
                     zoom_ms.append(1000 * (zoom + end))
                     await key_to_frame("enter", lambda: arena.maximized is None)
+            # when the agent process started the first agent (its first request follows at once),
+            # on the monotonic clock both processes share
+            first_start_s = min(p.started_at for p in arena.panes if p.started_at) - app.pushed_mono
             lost = [p.agent_id for p in arena.panes if p.text != text]
             statuses = sorted({a.status for a in arena.result.agents})
         sampler.stop.set()
@@ -284,7 +290,8 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
         "panes_with_lost_tokens": len(lost),
         "agent_process_prepare_s": round(prepare_s, 2),
         "first_frame_s": round(app.first_frame_at - app.pushed_at, 3),
-        "first_event_after_push_s": round(first_event_s, 3),
+        "first_agent_start_after_push_s": round(first_start_s, 3),
+        "first_event_on_screen_after_push_s": round(first_event_s, 3),
         "key_samples": len(latencies),
         "key_to_repaint_p50_ms": round(1000 * percentile(latencies, 50), 1),
         "key_to_repaint_p95_ms": round(1000 * percentile(latencies, 95), 1),
@@ -325,7 +332,7 @@ def main() -> int:
         and result["statuses"] == expected
         and float(result["key_to_repaint_p95_ms"]) <= 100
         and float(result["first_frame_s"]) <= 0.8
-        and float(result["first_event_after_push_s"]) <= 0.5
+        and float(result["first_agent_start_after_push_s"]) <= 0.5
     )
     if args.chars:
         ok = ok and float(result["peak_rss_app_total_mb"]) <= 250 and float(result["zoom_and_end_max_ms"]) <= 100
