@@ -654,10 +654,10 @@ async def test_transcript_follows_and_scrolls_back() -> None:
         view.scroll_for_user("end")
         assert view.follow and view.top == view.line_count - 10
         # re-rendering only what changed gives exactly what a full render gives
-        incremental = list(view._lines)
+        incremental = view.all_lines()
         view._mark(0)
         view.update_lines()
-        assert view._lines == incremental
+        assert view.all_lines() == incremental
         # clicking the reasoning line opens it
         view.scroll_for_user("home")
         before = view.line_count
@@ -671,7 +671,7 @@ def test_a_blank_line_inside_a_code_fence_does_not_split_the_paragraph() -> None
     block = TextBlock()
     for piece in ["Intro.\n\n```py\nx = 1\n", "\ny = 2\n```\n\nAfter", " the code."]:
         block.append(piece)
-    assert block._chunks == ["Intro.", "```py\nx = 1\n\ny = 2\n```"]
+    assert block.chunks == ["Intro.", "```py\nx = 1\n\ny = 2\n```"]
     assert block._tail == "After the code."
     assert block.text == "Intro.\n\n```py\nx = 1\n\ny = 2\n```\n\nAfter the code."
 

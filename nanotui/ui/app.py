@@ -1,7 +1,9 @@
 """The nanotui Textual app: home (task + models) → arena (live panes) → results, and history.
 
 Startup is kept light: the SDKs, the price data and the tokenizer are imported only by the
-workers that need them, never on the way to the first frame.
+workers that need them, never on the way to the first frame. Once the first screen is up the
+app starts its agent process (``ui/agent_process.py``), which prepares the SDKs of the
+roster's providers on the second core, so the first run's requests go out at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -21,8 +24,10 @@ from nanotui.ui.settings import load_settings, save_settings
 if TYPE_CHECKING:
     from nanotui.engine.results import RunResult
     from nanotui.engine.roster.roster_file import Roster
+    from nanotui.engine.roster.spec import ModelSpec
     from nanotui.engine.run.plan import RunPlan
     from nanotui.engine.tasks.library import TaskLibrary
+    from nanotui.ui.agent_process import AgentProcess
     from nanotui.ui.suite_run import SuiteRun
 
 DEFAULT_THEME = "nanotui-dark"  # shipped in themes/; Textual's own default if it is missing
@@ -58,6 +63,8 @@ class NanotuiApp(App[None]):
         self._store_error: str | None = None
         self.last_run: RunResult | None = None
         self.judging = Judging(self)
+        self._agent_process: AgentProcess | None = None
+        self._roster_specs: list[ModelSpec] = []
         self._install_themes()
 
     # -- themes and settings -------------------------------------------------------------
@@ -108,6 +115,33 @@ class NanotuiApp(App[None]):
             more = f"\n(+{len(lines) - 1} more: nanotui tasks validate)" if len(lines) > 1 else ""
             self.notify(lines[0] + more, title="Task file left out", severity="warning", timeout=10)
         self.push_screen(HomeScreen(list(library.tasks), list(roster.entries.values())))
+        self._roster_specs = list(roster.entries.values())
+        self._prepare_agents()
+
+    # -- the agent process ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="prepare-agents", exit_on_error=False)
+    def _prepare_agents(self) -> None:
+        """Start a warm agent process for the next run (spawning costs the UI nothing)."""
+        from nanotui.ui.agent_process import AgentProcess
+
+        if self._agent_process is None or not self._agent_process.alive:
+            self._agent_process = AgentProcess(self._roster_specs)
+
+    def take_agent_process(self, specs: list[ModelSpec]) -> AgentProcess | None:
+        """The warm agent process, for a run of ``specs`` (the arena calls this). It serves
+        one run; the next one is started when that run ends."""
+        from nanotui.ui.agent_process import AgentProcess
+
+        process, self._agent_process = self._agent_process, None
+        if process is None or process.used or not process.alive:
+            process = AgentProcess(specs)
+        return process
+
+    def on_unmount(self) -> None:
+        if self._agent_process is not None and not self._agent_process.used:
+            self._agent_process.close()  # an idle child goes now, not at the interpreter's exit
+            self._agent_process = None
 
     @property
     def store(self) -> Any:
@@ -189,6 +223,7 @@ class NanotuiApp(App[None]):
         as ``nanotui run`` does not judge an interrupted run either)."""
         run = message.run
         self.last_run = run
+        self._prepare_agents()  # a warm agent process for the next run
         if not run.interrupted and run.agents:
             from nanotui.ui.screens.results import stored_in
 

@@ -122,7 +122,12 @@ def _load(name: str) -> tiktoken.Encoding:
                 os.environ.pop("TIKTOKEN_CACHE_DIR", None)
             else:
                 os.environ["TIKTOKEN_CACHE_DIR"] = previous
-    return tiktoken.Encoding(**params)
+    encoding = tiktoken.Encoding(**params)
+    # The Rust core keeps its own copy of the ranks; tiktoken's Python dict of them (~22 MB
+    # for o200k_base) only serves pickling an Encoding, which nanotui never does (issue 13:
+    # the app's memory with sixteen long transcripts).
+    encoding._mergeable_ranks = {}
+    return encoding
 
 
 def load_encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:

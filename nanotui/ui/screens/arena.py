@@ -1,12 +1,14 @@
 """The arena: one live pane per model while the run goes on.
 
 The run is the engine's :class:`~nanotui.engine.run.service.RecordedRun` (the same sequence
-as ``nanotui run``) in an async Textual worker on the app's event loop, so the engine's sink
-is called on the UI thread and touches no widget: it folds each event into the
-:class:`LiveBoard` and queues it on its pane (the service records it in the history). One
-timer (10 Hz) folds the queues into the panes' transcripts and redraws the counters, so the
-UI's work does not grow with the token rate. Anything slow happens off the UI thread: SDK
-imports, the tokenizer, the checks.
+as ``nanotui run``). In the app it runs in the app's warm agent process
+(:mod:`nanotui.ui.agent_process`): the SDK streams, the agent loop, the clocks and the history
+writes use the second core, and the events come back in batches ten times a second. A host
+without an agent process (the tests' small apps), or a run with its own providers or history
+object, runs it in an async worker on the UI's event loop instead. Either way the sink runs
+on the UI thread and touches no widget: it folds each event into the :class:`LiveBoard` and
+queues it on its pane. One timer (10 Hz) folds the queues into the panes' transcripts and
+redraws the counters, so the UI's work does not grow with the token rate.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from textual.binding import Binding
 from textual.containers import Grid
 from textual.markup import escape
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from nanotui.engine.agent.provider import ProviderRegistry
@@ -35,6 +39,7 @@ from nanotui.engine.run.live import LiveBoard
 from nanotui.engine.run.orchestrator import RunInterrupted
 from nanotui.engine.run.plan import RunPlan
 from nanotui.engine.run.service import RecordedRun, RunHistory
+from nanotui.ui.agent_process import AgentProcess, RemoteRun
 from nanotui.ui.judging import JudgeJob, judge_status_text
 from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
@@ -75,6 +80,10 @@ class ArenaScreen(Screen[None]):
     """Runs ``plan`` and shows it live. Posts :class:`RunFinished` when the run is over and
     :class:`ShowResults` when the user asks for the results."""
 
+    # Textual repaints the whole screen when focus moves (Screen.focused repaints); here the
+    # two panes whose focus style changes repaint themselves, which is all that changes. A
+    # full repaint of sixteen streaming panes cost ~40-60 ms of CPU per arrow key on the Xeon.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     ESCAPE_TO_MINIMIZE = True
     ALLOW_IN_MAXIMIZED_VIEW = "#arena-status, #arena-keys"
     DEFAULT_CSS = """
@@ -151,6 +160,7 @@ class ArenaScreen(Screen[None]):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        explicit_providers = providers is not None
         if providers is None:
             from nanotui.providers.registry import SdkProviders
 
@@ -159,8 +169,13 @@ class ArenaScreen(Screen[None]):
         self.on_done = on_done
         self.clock = clock
         self.suite = suite  # this run is one task of a suite (ui/suite_run.py)
-        self.recorded = RecordedRun(plan, providers=providers, history=store, sink=self._on_event,
-                                    retry_policy=retry_policy, suite_id=suite.suite_id if suite else None)
+        self._own_registry = not explicit_providers
+        self._store = store
+        self._retry_policy = retry_policy
+        self._agent_process: AgentProcess | None = None
+        self.recorded: RecordedRun | RemoteRun = RecordedRun(
+            plan, providers=providers, history=store, sink=self._on_event, retry_policy=retry_policy,
+            suite_id=suite.suite_id if suite else None)
         self.run_id = self.recorded.run_id
         self.board = LiveBoard()
         self.agent_ids = self.recorded.agent_ids
@@ -177,6 +192,13 @@ class ArenaScreen(Screen[None]):
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        if self._agent_process is None:
+            remote = self._remote_run()
+            if remote is not None:
+                # As early as the screen can reach its app: the agents start on the other
+                # core while this one builds and draws sixteen panes.
+                remote.start()
+                self.recorded = remote
         yield StatusLine(id="arena-status")
         with Grid(id="arena-grid"):
             for agent_id in self.agent_ids:
@@ -193,9 +215,9 @@ class ArenaScreen(Screen[None]):
         self._started_at = self.clock()
         self._refresh_status()
         self._refresh_keys()
-        self.set_interval(1 / REFRESH_HZ, self.tick, name="arena-refresh")
-        self._load_estimates()
+        self.set_interval(1 / REFRESH_HZ, self._refresh, name="arena-refresh")
         self._run()
+        self._load_estimates()
 
     def on_resize(self) -> None:
         self._layout_grid()
@@ -226,10 +248,16 @@ class ArenaScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="arena-estimates", exit_on_error=False)
     def _load_estimates(self) -> None:
         """Tokenizer and prices, loaded off the UI thread (the tokenizer takes ~0.5 s)."""
+        # Pygments compiles a lexer's rules on first use (~0.3 s for Python): here, not on
+        # the UI thread when the first code block is painted.
+        from pygments.lexers import get_lexer_by_name
+
         from nanotui.engine.agent.first_turn import first_turn_tokens
         from nanotui.engine.roster.pricing import known_price
         from nanotui.engine.roster.tokens import TokenizerUnavailable, encoding_name_for, load_encoding
 
+        for language in ("python", "json", "bash"):
+            get_lexer_by_name(language)
         prompt = self.plan.agent_task.prompt
         loaded: dict[str, tuple[Encoding, int]] = {}
         estimates: dict[str, Estimates] = {}
@@ -259,11 +287,28 @@ class ArenaScreen(Screen[None]):
                 pane.set_estimates(est)
 
     def tick(self) -> None:
-        """Fold queued events into the panes and redraw the counters (the timer calls this)."""
+        """Fold queued events into the panes and redraw the counters, all at once."""
         now = self.clock()
         for pane in self.panes:
             pane.flush()
             pane.refresh_counters(now)
+        self._refresh_status(now)
+
+    async def _refresh(self) -> None:
+        """The timer's tick, one pane at a time: between panes the event loop answers keys
+        (a whole tick took 30-40 ms with sixteen panes streaming, and a key pressed at its
+        start waited for all of it). Panes hidden behind a zoomed one take their text but
+        render nothing until they are shown again. Textual's timer skips a tick that is due
+        while one still runs, so a slow machine refreshes less often instead of falling
+        behind."""
+        now = self.clock()
+        for pane in self.panes:
+            if self.maximized is not None and self.maximized is not pane:
+                pane.flush(render=False)
+                continue
+            pane.flush()
+            pane.refresh_counters(now)
+            await asyncio.sleep(0)
         self._refresh_status(now)
 
     def flush_all(self) -> None:
@@ -293,16 +338,42 @@ class ArenaScreen(Screen[None]):
             tail = f"{state} in {elapsed:.1f}s — r: {what}" + (f" · {escape(self._judge_note)}" if self._judge_note else "")
         else:
             tail = f"{elapsed:.1f}s"
+            preparing = self._agent_process.preparing if self._agent_process is not None else None
+            if preparing and running == 0 and finished == 0:
+                tail = f"{escape(preparing)}  {tail}"
         self.query_one("#arena-status", StatusLine).show(f"[b]{escape(title)}[/b]  {counts}  {tail}")
 
     # -- the run ----------------------------------------------------------------------------
 
-    def _on_event(self, event: Event) -> None:
-        """The engine's sink: runs per token on the UI thread, so it only queues."""
+    def _on_event(self, event: Event, at: float | None = None) -> None:
+        """The engine's sink: runs per token on the UI thread, so it only queues. ``at`` is
+        when the agent process saw the event (same monotonic clock), so a batch's delay does
+        not show in the pane's live times."""
         self.board.apply(event)
         pane = self._panes.get(event.agent_id)
         if pane is not None:
-            pane.take(event)
+            pane.take(event, at if self.clock is time.monotonic else None)
+
+    def _remote_run(self) -> RemoteRun | None:
+        """The run in the app's warm agent process, when the app has one and the run uses
+        the SDK registry and a history on disk (or none)."""
+        take = getattr(self.app, "take_agent_process", None)
+        if take is None or not self._own_registry:
+            return None
+        history_path = None
+        if self._store is not None:
+            from nanotui.engine.history.store import RunStore
+
+            if not isinstance(self._store, RunStore):
+                return None
+            history_path = self._store.path
+        process = take(self.plan.specs)
+        if process is None:
+            return None
+        self._agent_process = process
+        return RemoteRun(process, self.plan, run_id=self.run_id, agent_ids=list(self.agent_ids),
+                         history_path=history_path, retry_policy=self._retry_policy, sink=self._on_event,
+                         suite_id=self.suite.suite_id if self.suite else None)
 
     @work(exclusive=True, group="arena-run", exit_on_error=False)
     async def _run(self) -> None:
@@ -350,7 +421,14 @@ class ArenaScreen(Screen[None]):
         if event.state != WorkerState.ERROR or event.worker.group != "arena-run":
             return
         error = event.worker.error
-        self.notify(f"The run stopped: {type(error).__name__}: {error}", severity="error", timeout=15)
+        detail = f"{type(error).__name__}: {error}"
+        if isinstance(self.recorded, RemoteRun) and self._store is not None:
+            # The agent process died: what it committed stays; the run is no longer running.
+            try:
+                self._store.mark_interrupted(self.run_id)
+            except Exception as exc:
+                detail += f"; the history could not mark the run interrupted ({exc})"
+        self.notify(f"The run stopped: {detail}", severity="error", timeout=15)
 
     # -- keys -------------------------------------------------------------------------------
 

@@ -105,15 +105,17 @@ class Counters(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.markup = ""
+        self._content = Content("")
 
     def show(self, markup: str) -> None:
         if markup != self.markup:
             self.markup = markup
+            self._content = Content.from_markup(markup)  # parsed once, not per repaint
             self.set_class(markup.count("\n") >= 2, "-badge")
             self.refresh()
 
     def render(self) -> Content:
-        return Content.from_markup(self.markup)
+        return self._content
 
 
 class AgentPane(Widget, can_focus=True, can_focus_children=False):
@@ -182,9 +184,10 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
 
     # -- input (per event: cheap) -----------------------------------------------------------
 
-    def take(self, event: Event) -> None:
-        """Queue an event for the next flush; note the times it reached the UI."""
-        now = self._clock()
+    def take(self, event: Event, at: float | None = None) -> None:
+        """Queue an event for the next flush; note the times it reached the UI (or ``at``,
+        when the agent process says when it saw the event on the same clock)."""
+        now = self._clock() if at is None else at
         match event:
             case AgentStarted():
                 self.started_at = now
@@ -212,15 +215,18 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
 
     # -- the timer's work -------------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Fold queued events into transcript blocks, then re-render what changed."""
-        if not self._pending or not self.is_attached:
+    def flush(self, render: bool = True) -> None:
+        """Fold queued events into transcript blocks, then re-render what changed (unless
+        ``render`` is false: a pane hidden behind a zoomed one only keeps its text)."""
+        if not self.is_attached:
             return
-        events, self._pending = self._pending, []
         view = self.transcript()
-        for event in events:
-            self._fold(view, event)
-        view.update_lines()
+        if self._pending:
+            events, self._pending = self._pending, []
+            for event in events:
+                self._fold(view, event)
+        if render and view.stale:  # what arrived now, or while the pane was hidden
+            view.update_lines()
 
     def _fold(self, view: TranscriptView, event: Event) -> None:
         match event:

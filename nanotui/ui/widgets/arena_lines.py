@@ -12,14 +12,16 @@ class StatusLine(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.markup = ""
+        self._content = Content("")
 
     def show(self, markup: str) -> None:
         if markup != self.markup:
             self.markup = markup
+            self._content = Content.from_markup(markup)  # parsed once, not per repaint
             self.refresh()
 
     def render(self) -> Content:
-        return Content.from_markup(self.markup)
+        return self._content
 
 
 class KeyHints(StatusLine):
