@@ -203,21 +203,16 @@ def test_trials_expand_and_summarise() -> None:
     assert stats["openai:gpt-5-nano"].cost_usd is None  # unknown, not averaged as 0
 
 
+def four_models(run_id: str, figures: list[tuple[float, float, bool]]):
+    """gpt-5, mini, nano and gpt-oss 20b with (wall s, cost, passed its one check)."""
+    models = ("openai:gpt-5", "openai:gpt-5-mini", "openai:gpt-5-nano", "ollama:gpt-oss:20b")
+    return run_of(*(agent(f"a{i}", m, wall_s=w, cost_usd=c, checks=(ok,))
+                    for i, (m, (w, c, ok)) in enumerate(zip(models, figures), start=1)), run_id=run_id)
+
+
 def test_advisor_names_cheapest_and_fastest_reaching_a() -> None:
-    run1 = run_of(
-        agent("a1", "openai:gpt-5", wall_s=40, cost_usd=0.05, checks=(True,)),
-        agent("a2", "openai:gpt-5-mini", wall_s=15, cost_usd=0.01, checks=(True,)),
-        agent("a3", "openai:gpt-5-nano", wall_s=5, cost_usd=0.001, checks=(False,)),
-        agent("a4", "ollama:gpt-oss:20b", wall_s=90, cost_usd=0.0, checks=(True,)),
-        run_id="r1",
-    )
-    run2 = run_of(
-        agent("a1", "openai:gpt-5", wall_s=30, cost_usd=0.04, checks=(True,)),
-        agent("a2", "openai:gpt-5-mini", wall_s=25, cost_usd=0.01, checks=(False,)),
-        agent("a3", "openai:gpt-5-nano", wall_s=6, cost_usd=0.001, checks=(True,)),
-        agent("a4", "ollama:gpt-oss:20b", wall_s=80, cost_usd=0.0, checks=(False,)),
-        run_id="r2",
-    )
+    run1 = four_models("r1", [(40, 0.05, True), (15, 0.01, True), (5, 0.001, False), (90, 0.0, True)])
+    run2 = four_models("r2", [(30, 0.04, True), (25, 0.01, False), (6, 0.001, True), (80, 0.0, False)])
     advice = advise([(r, grade_run(r)) for r in (run1, run2)])
     stats = {m.model: m for m in advice.models}
     assert stats["openai:gpt-5"].reached == 2 and stats["openai:gpt-5"].median_wall_s == 35

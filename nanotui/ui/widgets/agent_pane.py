@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Static
@@ -35,6 +34,7 @@ from nanotui.engine.events import (
 from nanotui.engine.roster.pricing import Price
 from nanotui.engine.roster.tokens import StreamingEstimate
 from nanotui.engine.run.live import LiveAgent
+from nanotui.ui.widgets.arena_lines import StatusLine
 from nanotui.ui.widgets.tool_call import ToolCall
 from nanotui.ui.widgets.transcript import NoteBlock, ReasoningBlock, TextBlock, ToolBlock, TranscriptView
 
@@ -77,11 +77,8 @@ def fmt_secs(value: float | None) -> str:
 
 
 def fmt_tokens(n: int) -> str:
-    if n < 10_000:
-        return f"{n:,}"
-    if n < 1_000_000:
-        return f"{n / 1000:.1f}k"
-    return f"{n / 1_000_000:.2f}M"
+    """1,234 · 12.3k · 1.23M"""
+    return f"{n:,}" if n < 10_000 else f"{n / 1000:.1f}k" if n < 1_000_000 else f"{n / 1_000_000:.2f}M"
 
 
 def fmt_cost(value: float | None) -> str:
@@ -94,7 +91,7 @@ def fmt_cost(value: float | None) -> str:
     return f"${value:.4f}" if value < 10 else f"${value:.2f}"
 
 
-class Counters(Widget):
+class Counters(StatusLine):
     """The pane's counter lines. Repainted in place (no layout pass) ten times a second."""
 
     DEFAULT_CSS = """
@@ -102,20 +99,10 @@ class Counters(Widget):
     Counters.-badge { height: 3; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.markup = ""
-        self._content = Content("")
-
     def show(self, markup: str) -> None:
         if markup != self.markup:
-            self.markup = markup
-            self._content = Content.from_markup(markup)  # parsed once, not per repaint
             self.set_class(markup.count("\n") >= 2, "-badge")
-            self.refresh()
-
-    def render(self) -> Content:
-        return self._content
+        super().show(markup)
 
 
 class AgentPane(Widget, can_focus=True, can_focus_children=False):
