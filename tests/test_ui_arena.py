@@ -726,3 +726,24 @@ class RecordingStore:
 class BrokenStore(RecordingStore):
     def record(self, event: Any, run_id: str | None = None) -> None:
         raise OSError("disk full")
+
+
+async def test_a_queued_pane_says_what_holds_it_back() -> None:
+    from textual.app import App
+
+    from nanotui.engine.events import AgentQueued
+    from nanotui.engine.run.live import LiveBoard
+
+    board = LiveBoard()
+    board.add("a1", "ollama:gpt-oss:20b", "gpt-oss 20b")
+    pane = AgentPane(board.agents["a1"], clock=FakeClock(), id="pane-a1")
+
+    class Host(App[None]):
+        def compose(self):
+            yield pane
+
+    async with Host().run_test(size=(80, 12)) as pilot:
+        board.apply(AgentQueued("a1", "ollama:gpt-oss:20b", "gpt-oss 20b", "Ollama at 127.0.0.1 runs 1 at a time"))
+        pane.refresh_counters()
+        await pilot.pause()
+        assert "queued: Ollama at 127.0.0.1 runs 1 at a time" in str(pane.border_subtitle)

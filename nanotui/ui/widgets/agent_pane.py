@@ -273,6 +273,8 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
                 self.add_class(status_class)
             self._status_class = status_class
         symbol, colour, label = STATUS_LOOK.get(a.status, ("●", "$foreground", a.status))
+        if a.status == "queued" and a.queue_reason:  # what holds it back: "Ollama … runs 1 at a time"
+            label = f"queued: {escape(a.queue_reason)}"
         subtitle = f"[{colour}]{symbol} {label}[/]"
         if subtitle != self._subtitle:
             self._subtitle = subtitle
