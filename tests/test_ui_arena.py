@@ -23,10 +23,11 @@ from nanotui.engine.agent.loop import AgentTask, Limits
 from nanotui.engine.results import TaskRef
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.plan import RunPlan
-from nanotui.ui.screens.arena import ArenaScreen, grid_shape
+from nanotui.ui.screens.arena import ArenaScreen
 from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.themes import load_themes
 from nanotui.ui.widgets.agent_pane import AgentPane
+from nanotui.ui.widgets.pane_grid import grid_shape
 from nanotui.ui.widgets.transcript import ToolBlock
 from tests.helpers import FAST_RETRY
 from tests.servers.anthropic_server import AnthropicServer

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -44,36 +43,14 @@ from nanotui.ui.judging import JudgeJob, judge_status_text
 from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
 from nanotui.ui.widgets.arena_lines import KeyHints, StatusLine
+from nanotui.ui.widgets.estimates import load_estimates
+from nanotui.ui.widgets.pane_grid import grid_shape
 
 if TYPE_CHECKING:
-    from tiktoken import Encoding
 
     from nanotui.ui.suite_run import SuiteRun
 
 REFRESH_HZ = 10
-# A pane narrower or lower than this is hard to read (its header needs ~36 columns); the
-# grid trades columns for rows to stay above it where the terminal allows.
-MIN_PANE_WIDTH = 36
-MIN_PANE_HEIGHT = 8
-CELL_ASPECT = 2.2  # terminal cells are about twice as tall as wide
-
-
-def grid_shape(count: int, width: int, height: int) -> tuple[int, int]:
-    """(columns, rows) for ``count`` panes in ``width`` x ``height`` cells: among the shapes
-    whose panes stay readable, the one whose smaller pane side (in square units) is largest;
-    ties go to fewer columns."""
-    if count <= 1:
-        return 1, 1
-    shapes = []
-    for cols in range(1, count + 1):
-        rows = math.ceil(count / cols)
-        if (cols - 1) * rows >= count:  # a whole column would be empty
-            continue
-        pane_w, pane_h = width / cols, height / rows
-        readable = pane_w >= MIN_PANE_WIDTH and pane_h >= MIN_PANE_HEIGHT
-        shapes.append((readable, min(pane_w, CELL_ASPECT * pane_h), -cols, rows))
-    readable, _, neg_cols, rows = max(shapes)
-    return -neg_cols, rows
 
 
 class ArenaScreen(Screen[None]):
@@ -248,33 +225,9 @@ class ArenaScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="arena-estimates", exit_on_error=False)
     def _load_estimates(self) -> None:
         """Tokenizer and prices, loaded off the UI thread (the tokenizer takes ~0.5 s)."""
-        # Pygments compiles a lexer's rules on first use (~0.3 s for Python): here, not on
-        # the UI thread when the first code block is painted.
-        from pygments.lexers import get_lexer_by_name
-
-        from nanotui.engine.agent.first_turn import first_turn_tokens
-        from nanotui.engine.roster.pricing import known_price
-        from nanotui.engine.roster.tokens import TokenizerUnavailable, encoding_name_for, load_encoding
-
-        for language in ("python", "json", "bash"):
-            get_lexer_by_name(language)
-        prompt = self.plan.agent_task.prompt
-        loaded: dict[str, tuple[Encoding, int]] = {}
-        estimates: dict[str, Estimates] = {}
-        for agent_id, spec in zip(self.agent_ids, self.plan.specs):
-            name = encoding_name_for(spec.provider, spec.model)
-            if name not in loaded:
-                try:
-                    encoding = load_encoding(name)
-                except TokenizerUnavailable:
-                    return  # no estimates: the panes show the providers' exact figures only
-                loaded[name] = (encoding, first_turn_tokens(prompt, encoding))
-            try:
-                price = known_price(spec.provider, spec.model, spec.price_as)
-            except Exception:
-                price = None
-            encoding, tokens = loaded[name]
-            estimates[agent_id] = Estimates(encoding, tokens, price)
+        estimates = load_estimates(self.plan, self.agent_ids)
+        if estimates is None:
+            return  # no estimates: the panes show the providers' exact figures only
         try:
             self.app.call_from_thread(self._apply_estimates, estimates)
         except Exception:  # the app closed while we loaded
