@@ -148,6 +148,37 @@ class AgentProcess:
         return self._proc.exitcode
 
 
+def remote_run_for(
+    app: object,
+    plan: RunPlan,
+    *,
+    own_registry: bool,
+    store: object,
+    run_id: str,
+    agent_ids: list[str],
+    retry_policy: RetryPolicy | None,
+    sink: Callable[[Event, float], None],
+    suite_id: str | None = None,
+) -> RemoteRun | None:
+    """The run in the app's warm agent process, when the app has one and the run uses the
+    SDK registry and a history on disk (or none); ``None``: run it in this process."""
+    take = getattr(app, "take_agent_process", None)
+    if take is None or not own_registry:
+        return None
+    history_path = None
+    if store is not None:
+        from nanotui.engine.history.store import RunStore
+
+        if not isinstance(store, RunStore):
+            return None
+        history_path = store.path
+    process = take(plan.specs)
+    if process is None:
+        return None
+    return RemoteRun(process, plan, run_id=run_id, agent_ids=agent_ids, history_path=history_path,
+                     retry_policy=retry_policy, sink=sink, suite_id=suite_id)
+
+
 class RemoteRun:
     """A :class:`RecordedRun` in an :class:`AgentProcess`, with the arena's side of its
     interface: ``execute``, ``cancel``, ``cancel_all``, ``history_error``."""

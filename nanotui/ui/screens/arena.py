@@ -1,16 +1,15 @@
 """The arena: one live pane per model while the run goes on.
 
-The run is the engine's :class:`~nanotui.engine.run.service.RecordedRun` (the same sequence
-as ``nanotui run``). In the app it runs in the app's warm agent process
-(:mod:`nanotui.ui.agent_process`): the SDK streams, the agent loop, the clocks and the history
-writes use the second core, and the events come back in batches ten times a second. A host
-without an agent process (the tests' small apps), or a run with its own providers or history
-object, runs it in an async worker on the UI's event loop instead. Either way the sink runs
-on the UI thread and touches no widget: it folds each event into the :class:`LiveBoard` and
-queues it on its pane. One timer (10 Hz) folds the queues into the panes' transcripts and
-redraws the counters, so the UI's work does not grow with the token rate.
+The run is the engine's :class:`~nanotui.engine.run.service.RecordedRun` (the same sequence as
+``nanotui run``). In the app it runs in the app's warm agent process (:mod:`nanotui.ui.agent_process`):
+the SDK streams, the agent loop, the clocks and the history writes use the second core, and the
+events come back in batches ten times a second. A host without an agent process (the tests' small
+apps), or a run with its own providers or history object, runs it in an async worker on the UI's
+event loop instead. Either way the sink runs on the UI thread and touches no widget: it folds each
+event into the :class:`LiveBoard` and queues it on its pane. One timer (10 Hz) folds the queues
+into the panes' transcripts and redraws the counters, so the UI's work does not grow with the
+token rate.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +37,7 @@ from nanotui.engine.run.live import LiveBoard
 from nanotui.engine.run.orchestrator import RunInterrupted
 from nanotui.engine.run.plan import RunPlan
 from nanotui.engine.run.service import RecordedRun, RunHistory
-from nanotui.ui.agent_process import AgentProcess, RemoteRun
+from nanotui.ui.agent_process import AgentProcess, RemoteRun, remote_run_for
 from nanotui.ui.judging import JudgeJob, judge_status_text
 from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
@@ -47,7 +46,6 @@ from nanotui.ui.widgets.estimates import load_estimates
 from nanotui.ui.widgets.pane_grid import grid_shape
 
 if TYPE_CHECKING:
-
     from nanotui.ui.suite_run import SuiteRun
 
 REFRESH_HZ = 10
@@ -170,8 +168,12 @@ class ArenaScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         if self._agent_process is None:
-            remote = self._remote_run()
+            remote = remote_run_for(self.app, self.plan, own_registry=self._own_registry, store=self._store,
+                                    run_id=self.run_id, agent_ids=list(self.agent_ids),
+                                    retry_policy=self._retry_policy, sink=self._on_event,
+                                    suite_id=self.suite.suite_id if self.suite else None)
             if remote is not None:
+                self._agent_process = remote.process
                 # As early as the screen can reach its app: the agents start on the other
                 # core while this one builds and draws sixteen panes.
                 remote.start()
@@ -306,27 +308,6 @@ class ArenaScreen(Screen[None]):
         pane = self._panes.get(event.agent_id)
         if pane is not None:
             pane.take(event, at if self.clock is time.monotonic else None)
-
-    def _remote_run(self) -> RemoteRun | None:
-        """The run in the app's warm agent process, when the app has one and the run uses
-        the SDK registry and a history on disk (or none)."""
-        take = getattr(self.app, "take_agent_process", None)
-        if take is None or not self._own_registry:
-            return None
-        history_path = None
-        if self._store is not None:
-            from nanotui.engine.history.store import RunStore
-
-            if not isinstance(self._store, RunStore):
-                return None
-            history_path = self._store.path
-        process = take(self.plan.specs)
-        if process is None:
-            return None
-        self._agent_process = process
-        return RemoteRun(process, self.plan, run_id=self.run_id, agent_ids=list(self.agent_ids),
-                         history_path=history_path, retry_policy=self._retry_policy, sink=self._on_event,
-                         suite_id=self.suite.suite_id if self.suite else None)
 
     @work(exclusive=True, group="arena-run", exit_on_error=False)
     async def _run(self) -> None:
