@@ -4,6 +4,7 @@ streaming, reasoning, tools, retry waits — live, from the store, and in ``--js
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from pathlib import Path
 
@@ -25,12 +26,15 @@ from nanotui.engine.events import (
     TurnFinished,
 )
 from nanotui.engine.history.store import RunStore
+from nanotui.engine.report.data import build_report
+from nanotui.engine.report.markdown import render_markdown
 from nanotui.engine.results import TimelineSegment
 from nanotui.engine.roster.roster_file import load_roster
 from nanotui.engine.run.orchestrator import Orchestrator
 from nanotui.providers.registry import SdkProviders
 from tests.helpers import FAST_RETRY
 from tests.servers.script import Call, Fault, Reply
+from tests.stored_runs import agent, run_of
 
 
 def seg(kind: str, start: float, end: float, turn: int | None = None, tool: str | None = None) -> TimelineSegment:
@@ -76,6 +80,9 @@ def test_events_fold_into_contiguous_segments_by_kind() -> None:
 def test_an_agent_cut_short_ends_at_its_wall_time_and_old_runs_have_none() -> None:
     events = [AgentStarted("a1", at=0.2), RequestStarted("a1", 1, at=0.2), TextDelta("a1", "par", at=0.7)]
     assert timeline_of(events, wall_s=2.0)[-1] == seg("streaming", 0.7, 2.0, 1)
+    free_slot = [AgentQueued("a1", at=0.0), AgentStarted("a1", at=0.00002), RequestStarted("a1", 1, 1, 0.0004, at=0.0005),
+                 AgentFinished("a1", at=1.0)]
+    assert timeline_of(free_slot) == [seg("waiting", 0.0, 1.0, 1)]  # microseconds of taking a free slot are no wait
     untimed = [AgentStarted("a1"), TextDelta("a1", "x"), AgentFinished("a1")]  # recorded before times
     assert timeline_of(untimed) == []
 
@@ -99,12 +106,12 @@ async def test_a_real_run_has_a_timeline_that_adds_up_to_its_wall_time(openai_se
     run = await orch.run()
     store.finish_run(run)
 
-    for agent in run.agents:
-        segments = agent.timeline
+    for each in run.agents:
+        segments = each.timeline
         assert segments[0].start_s == 0 and segments
         assert all(a.end_s == b.start_s for a, b in pairwise(segments))  # contiguous
         total = sum(s.duration_s for s in segments)
-        assert total == pytest.approx(agent.wall_s, rel=0.01)
+        assert total == pytest.approx(each.wall_s, rel=0.01)
     nano, mini = run.agents
     kinds = [s.kind for s in nano.timeline]
     assert kinds[:3] == ["waiting", "retry", "waiting"]  # it started first; the 429 came at once
@@ -127,3 +134,33 @@ async def test_a_real_run_has_a_timeline_that_adds_up_to_its_wall_time(openai_se
     assert sum(s.duration_s for s in rebuilt) == pytest.approx(nano.wall_s, rel=0.01)
     assert nano.to_dict()["timeline"][0] == {"kind": "waiting", "start_s": 0.0, "end_s": nano.timeline[0].end_s,
                                              "turn": 1, "tool": None}
+
+    report = render_markdown(build_report(run))
+    chart = report.split("## Where the time went", 1)[1].split("```mermaid\ngantt\n", 1)[1].split("```", 1)[0]
+    bars = [line.strip() for line in chart.splitlines() if ":" in line and not line.strip().startswith(
+        ("title", "dateFormat", "axisFormat"))]
+    assert "    section GPT-5 nano" in chart and "    section GPT-5 mini" in chart
+    assert all(re.fullmatch(r"[A-Za-z0-9 ._()/-]+ :(done, |active, |crit, )?a\d_\d+, \d+, \d+", b) for b in bars), bars
+    assert any(b.startswith("retry t1 :crit, a1_") for b in bars)
+    last = [b for b in bars if ":" in b and "a1_" in b][-1]
+    assert last.endswith(f", {round(nano.wall_s * 1000)}")  # the chart ends where the agent did
+
+
+def test_a_bar_too_thin_to_see_joins_the_one_before_in_the_chart() -> None:
+    timeline = [seg("waiting", 0, 1.0, 1), seg("tool", 1.0, 1.001, 1, "list_files"), seg("streaming", 1.001, 2.0, 1),
+                seg("tool", 2.0, 3.0, 1, "read_file"), seg("queued", 3.0, 3.5, 2), seg("streaming", 3.5, 6.0, 2)]
+    run = run_of(agent("a1", wall_s=6.0, checks=(True,)))
+    run.agents[0].timeline = timeline
+    chart = render_markdown(build_report(run)).split("```mermaid\ngantt\n", 1)[1].split("```", 1)[0]
+    assert [line.strip() for line in chart.splitlines()[4:]] == [
+        "waiting t1 :done, a1_0, 0, 1001",  # list_files took 1 ms of a 6 s chart
+        "streaming t1 :a1_1, 1001, 2000",
+        "read_file t1 :active, a1_2, 2000, 3000",
+        "queued t2 :done, a1_3, 3000, 3500",
+        "streaming t2 :a1_4, 3500, 6000",
+    ]
+
+
+def test_the_report_leaves_the_chart_out_for_runs_recorded_without_times() -> None:
+    report = render_markdown(build_report(run_of(agent("a1", checks=(True,)))))
+    assert "Where the time went" not in report and "gantt" not in report

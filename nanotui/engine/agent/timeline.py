@@ -35,7 +35,8 @@ from nanotui.engine.results import TimelineSegment
 
 TIMELINE_KINDS = ("queued", "waiting", "reasoning", "streaming", "tool", "retry")
 
-_DIGITS = 3  # boundaries rounded to the millisecond, so durations still add up exactly
+_DIGITS = 6  # boundaries rounded to the microsecond (a tool run can take less than a millisecond)
+_BOOKKEEPING_S = 0.001  # "queued" for less than this is taking a free slot, not waiting
 
 
 class TimelineBuilder:
@@ -94,6 +95,8 @@ class TimelineBuilder:
 
     def _switch(self, at: float, kind: str, *, turn: int | None = None, tool: str | None = None) -> None:
         at = round(max(at, self._since), _DIGITS)
+        if self._kind == "queued" and at - self._since < _BOOKKEEPING_S:
+            at = self._since  # a slot granted at once: the microseconds go to what follows
         if at > self._since:
             last = self._done[-1] if self._done else None
             if last is not None and (last.kind, last.turn, last.tool) == (self._kind, self._turn, self._tool):

@@ -42,7 +42,7 @@ def event_data(event: Event) -> dict[str, Any]:
     if isinstance(event, AgentFinished):
         # The result itself lives in the agents table; do not store it twice.
         status = event.result.status if event.result is not None else None
-        return {"kind": event.kind, "agent_id": event.agent_id, "at": round(event.at, 3), "status": status}
+        return {"kind": event.kind, "agent_id": event.agent_id, "at": round(event.at, 6), "status": status}
     data = event.to_dict()
-    data["at"] = round(event.at, 3)  # a millisecond is fine enough to draw and replay by
+    data["at"] = round(event.at, 6)
     return data
