@@ -47,8 +47,9 @@ def test_events_fold_into_contiguous_segments_by_kind() -> None:
         AgentQueued(a, at=0.0),
         AgentStarted(a, at=1.0),
         RequestStarted(a, 1, 1, 0.0, at=1.0),
-        ResponseStarted(a, 1, at=1.5),
+        ResponseStarted(a, 1, "reasoning", at=1.5),
         ReasoningDelta(a, "hm", at=1.5),
+        ResponseStarted(a, 1, "tool_call", at=1.8),  # arguments stream after the reasoning
         TextDelta(a, "I will read", at=2.0),
         TextDelta(a, " the file", at=2.2),
         TurnFinished(a, 1, at=2.5),
@@ -65,8 +66,8 @@ def test_events_fold_into_contiguous_segments_by_kind() -> None:
     assert timeline_of(events) == [
         seg("queued", 0.0, 1.0),
         seg("waiting", 1.0, 1.5, 1),
-        seg("reasoning", 1.5, 2.0, 1),
-        seg("streaming", 2.0, 2.5, 1),
+        seg("reasoning", 1.5, 1.8, 1),
+        seg("streaming", 1.8, 2.5, 1),
         seg("tool", 2.5, 3.0, 1, "read_file"),  # its bookkeeping until the next request too
         seg("queued", 3.0, 3.5, 2),
         seg("waiting", 3.5, 4.0, 2),
@@ -95,7 +96,9 @@ async def test_a_real_run_has_a_timeline_that_adds_up_to_its_wall_time(openai_se
         Reply(calls=[Call("read_file", {"file_path": "README.md"})], first_byte_delay_s=0.3),
         Reply(text="The secret word is PLUM.", first_byte_delay_s=0.2, chunk_delay_s=0.05, text_chunks=4),
     )
-    openai_server.script("gpt-5-mini", Reply(text="PLUM", first_byte_delay_s=0.1))
+    openai_server.script("gpt-5-mini", Reply(reasoning="Read it.", calls=[Call("read_file", {"file_path": "README.md"})],
+                                             chunk_delay_s=0.05, arg_chunks=4),
+                         Reply(text="PLUM", first_byte_delay_s=0.1))
     store = RunStore(tmp_path / "h.sqlite3")
     roster = load_roster()
     orch = Orchestrator(AgentTask("What is the secret word?", workspace),
@@ -123,6 +126,8 @@ async def test_a_real_run_has_a_timeline_that_adds_up_to_its_wall_time(openai_se
     # one OpenAI slot: mini waited for nano's whole run, and its timeline says so
     assert mini.timeline[0].kind == "queued" and mini.timeline[0].turn is None
     assert mini.timeline[0].duration_s == pytest.approx(mini.queue_s, abs=0.05)
+    # the tool call's arguments stream after the reasoning: streaming, not more reasoning
+    assert [s.kind for s in mini.timeline][1:5] == ["waiting", "reasoning", "streaming", "tool"]
 
     stored = store.load_run(run.run_id)
     assert [a.timeline for a in stored.agents] == [a.timeline for a in run.agents]

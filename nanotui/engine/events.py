@@ -58,10 +58,12 @@ class RequestStarted(_Event):
 
 @dataclass(slots=True)
 class ResponseStarted(_Event):
-    """The first token (text, reasoning or tool-call arguments) of a request arrived."""
+    """The model began a stretch of output: the first token of a request, or tool-call
+    arguments after text or reasoning. ``token``: text | reasoning | tool_call."""
 
     kind: ClassVar[str] = "response_started"
     turn: int = 0
+    token: str = "text"
 
 
 @dataclass(slots=True)

@@ -231,21 +231,31 @@ class Agent:
                 text_out, reasoning_out = self._text_out.feed, self._reasoning_out.feed
                 # Hot path (one pass per token): dispatch on the exact type, no helper calls.
                 awaiting_ttft = r.ttft_s is None
+                in_arguments = False  # tool-call arguments streaming (they send no event of their own)
                 try:
                     async for ev in self.provider.stream_turn(self.system_prompt, messages, tools):
                         kind = type(ev)
-                        if not yielded and kind is not StreamTurnEnd:
-                            yielded = True
-                            self._emit(ResponseStarted(agent_id, turn))
                         # TTFT counts the first text or tool-call token, not reasoning
                         if awaiting_ttft and (kind is StreamText or kind is StreamToolCallDelta):
                             awaiting_ttft = False
                             r.ttft_s = clock() - self._start
                         if kind is StreamText:
+                            if not yielded:
+                                yielded = True
+                                self._emit(ResponseStarted(agent_id, turn, "text"))
+                            in_arguments = False
                             piece = text_out(safe_text(ev.text))  # type: ignore[union-attr]
                             if piece:
                                 sink(TextDelta(agent_id, piece, at=clock() - origin))
+                        elif kind is StreamToolCallDelta:
+                            if not in_arguments:
+                                yielded = in_arguments = True
+                                self._emit(ResponseStarted(agent_id, turn, "tool_call"))
                         elif kind is StreamReasoning:
+                            if not yielded:
+                                yielded = True
+                                self._emit(ResponseStarted(agent_id, turn, "reasoning"))
+                            in_arguments = False
                             piece = reasoning_out(safe_text(ev.text))  # type: ignore[union-attr]
                             if piece:
                                 sink(ReasoningDelta(agent_id, piece, at=clock() - origin))

@@ -63,7 +63,7 @@ class TimelineBuilder:
             if self._kind != "reasoning":
                 self._switch(at, "reasoning")
         elif kind is ResponseStarted:
-            self._switch(at, "streaming")
+            self._switch(at, "reasoning" if event.token == "reasoning" else "streaming")  # type: ignore[union-attr]
         elif kind is RequestStarted:
             turn = event.turn  # type: ignore[union-attr]
             queued = max(0.0, event.queued_s)  # type: ignore[union-attr]
