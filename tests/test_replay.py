@@ -102,6 +102,7 @@ async def test_replay_at_max_shows_the_run_as_it_was(recorded, openai_server) ->
             assert a.final_answer and a.final_answer in pane.text
             assert pane.live.turns == a.turns and pane.live.usage == a.usage
             assert pane.live.tool_calls == len(a.tool_calls) and pane.live.cost_usd == a.cost_usd
+        assert screen.player.timed  # a run recorded with event times plays on them
         mini = shown[run.agents[0].agent_id]
         assert "ALPHA" in mini.text and "OMEGA" in mini.text and mini.live.tool_calls == 1
         status = screen.query_one("#arena-status").markup
@@ -274,8 +275,14 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
+def timed_events() -> list[Event]:
+    return [AgentStarted("a1", "openai:gpt-5-mini", "gpt-5-mini", at=0.01), TextDelta("a1", "one", at=1.0),
+            AgentStarted("a2", "openai:gpt-5-nano", "gpt-5-nano", at=0.02), TurnFinished("a1", 1, at=2.5),
+            TextDelta("a2", "two", at=2.49), TurnFinished("a2", 1, at=3.0), AgentFinished("a1", at=4.0)]
+
+
 async def test_player_keeps_the_pace_and_the_speed() -> None:
-    _, events = hand_recorded(interrupted=False)
+    events = timed_events()
     fake = FakeTime()
     player = ReplayPlayer(events, speed=2.0, clock=fake.clock, sleep=fake.sleep)
     seen: list[tuple[float, float]] = []  # (run time, real time) of each delivery
@@ -284,8 +291,35 @@ async def test_player_keeps_the_pace_and_the_speed() -> None:
     for (run_time, real), cue in zip(seen, player.cues):
         assert run_time >= cue.at - 1e-9
         assert real == pytest.approx(run_time / 2.0, abs=0.11 / 2)  # within one sleep slice
-    assert player.now() == pytest.approx(player.end)
+    assert player.timed and player.now() == pytest.approx(player.end) == 4.0
     assert player.state == "replay · 2× · over"
+    assert fake.now == pytest.approx(2.0, abs=0.06)  # a 4 s run at 2×
+
+
+async def test_player_stands_still_while_paused_and_steps_to_a_turn_end() -> None:
+    fake = FakeTime()
+    player = ReplayPlayer(timed_events(), speed=1.0, clock=fake.clock, sleep=fake.sleep)
+    seen: list[Event] = []
+
+    def deliver(event: Event) -> None:
+        seen.append(event)
+        if isinstance(event, TextDelta) and event.text == "one":
+            player.pause()  # as the space key would, right after the first text
+
+    task = asyncio.create_task(player.play(deliver))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert player.paused and len(seen) == 2 and player.now() == pytest.approx(1.0, abs=0.11)
+    fake.now += 100  # real time passes: the run time does not
+    assert player.now() == pytest.approx(1.0, abs=0.11)
+    player.step()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert player.paused and isinstance(seen[-1], TurnFinished) and seen[-1].agent_id == "a1"
+    assert player.now() == 2.5 and player.state == "replay · 1× · paused"
+    player.resume()
+    await asyncio.wait_for(task, 5)
+    assert len(seen) == len(timed_events()) and player.now() == 4.0
 
 
 def test_speed_keys_have_bounds() -> None:

@@ -44,7 +44,7 @@ class Cue:
 
 def event_time(event: Event) -> float:
     """The event's recorded time; 0.0 for events stored before times were kept."""
-    return float(getattr(event, "at", 0.0) or 0.0)
+    return event.at
 
 
 def cue_sheet(events: Sequence[Event]) -> tuple[list[Cue], bool]:
