@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from nanotui.cli import main
-from nanotui.engine.events import AgentFinished, AgentStarted, Event, TextDelta, TurnFinished
+from nanotui.engine.events import AgentFinished, AgentStarted, Event, TextDelta, ToolCallFinished, ToolCallStarted, TurnFinished
 from nanotui.engine.history.store import RunStore
 from nanotui.engine.results import RunResult
+from nanotui.engine.usage import Usage
 from nanotui.ui.app import NanotuiApp, Replay
 from nanotui.ui.replay_player import TURN_PACE_S, ReplayPlayer, cue_sheet
 from nanotui.ui.screens.history import HistoryScreen
@@ -21,6 +22,7 @@ from nanotui.ui.screens.results import ResultsScreen
 from nanotui.ui.widgets.agent_pane import AgentPane
 from tests.servers.script import Call, Reply
 from tests.stored_runs import agent, run_of, spec_of, store_run, verdict_for
+from tests.test_ui_arena import ArenaHost
 
 SIZE = (160, 48)
 
@@ -54,12 +56,8 @@ def recorded(openai_server, workspace: Path) -> tuple[RunResult, list[Event]]:
     return record(openai_server, workspace, "openai:gpt-5-mini", "openai:gpt-5-nano")
 
 
-def app_for(run: RunResult, events: list[Event], speed: float | None = None, **screen: object) -> NanotuiApp:
-    app = NanotuiApp(settings_file=None, replay=Replay(run, events, speed))
-    app.settings.theme = None
-    if screen:  # a replay with a fake clock: pushed by the test instead of on mount
-        app._replay = None
-    return app
+def app_for(run: RunResult, events: list[Event], speed: float | None = None) -> NanotuiApp:
+    return NanotuiApp(replay=Replay(run, events, speed))
 
 
 async def until(pilot, condition, tries: int = 400) -> None:
@@ -128,14 +126,9 @@ def one_model(openai_server, workspace: Path) -> tuple[RunResult, list[Event]]:
 
 async def test_pause_step_by_turn_and_speed_keys(one_model) -> None:
     run, events = one_model
-
-    async def frozen_sleep(seconds: float) -> None:
-        await asyncio.sleep(0.005)  # the run time never moves on its own: only the keys move it
-
-    app = app_for(run, events, screen=True)
+    screen = ReplayScreen(run, events, speed=50, clock=lambda: 0.0, sleep=frozen_sleep)
+    app = ArenaHost(screen)
     async with app.run_test(size=SIZE) as pilot:
-        screen = ReplayScreen(run, events, speed=50, clock=lambda: 0.0, sleep=frozen_sleep)
-        app.push_screen(screen)
         await pilot.pause()
         await pilot.press("space")
         assert screen.player.paused
@@ -190,6 +183,39 @@ async def test_history_p_replays_the_highlighted_run(recorded) -> None:
         await until(pilot, lambda: isinstance(app.screen, ReplayScreen))
         assert app.screen.run_id == run.run_id
         assert app.running_arena() is None  # a replay does not block a new run
+
+
+async def frozen_sleep(seconds: float) -> None:
+    """The player's sleep in tests whose run time only the keys move (its clock stands at 0)."""
+    await asyncio.sleep(0.005)
+
+
+def test_snapshot_paused_after_one_step(snap_compare) -> None:
+    """Two agents, hand-recorded times: one step in, GPT-5 mini's first turn is over (its tool
+    call is next), Haiku is still streaming; the status line says paused."""
+    usage = Usage(input_tokens=1200, output_tokens=80)
+    events: list[Event] = [
+        AgentStarted("a1", "openai:gpt-5-mini", "GPT-5 mini", at=0.05),
+        AgentStarted("a2", "anthropic:claude-haiku-4-5", "Claude Haiku 4.5", at=0.06),
+        TextDelta("a1", "I will read **README.md** first.", at=1.2),
+        TextDelta("a2", "Let me look at the workspace.", at=1.9),
+        TurnFinished("a1", 1, usage=usage, total_usage=usage, cost_usd=0.00046, at=2.4),
+        ToolCallStarted("a1", "c1", "read_file", {"file_path": "README.md"}, at=2.41),
+        ToolCallFinished("a1", "c1", "read_file", True, "# Demo", 32, at=2.43),
+        TextDelta("a2", "never shown", at=3.0),
+    ]
+    run = run_of(agent("a1", display_name="GPT-5 mini"),
+                 agent("a2", "anthropic:claude-haiku-4-5", display_name="Claude Haiku 4.5"))
+    screen = ReplayScreen(run, events, speed=50, clock=lambda: 0.0, sleep=frozen_sleep)
+
+    async def step_once(pilot) -> None:
+        await until(pilot, lambda: all(p._estimates is not None for p in screen.panes))  # the "~" figures
+        await pilot.press("space", "n")
+        await until(pilot, lambda: screen.player.paused and screen.panes[0].live.turns == 1)
+        screen.tick()
+        await pilot.pause()
+
+    assert snap_compare(ArenaHost(screen), terminal_size=(120, 30), run_before=step_once)
 
 
 # -- runs without times, interrupted runs -------------------------------------------------------
