@@ -22,6 +22,7 @@ from nanotui.ui.screens.results import ResultsScreen
 from nanotui.ui.widgets.agent_pane import AgentPane
 from tests.servers.script import Call, Reply
 from tests.stored_runs import agent, run_of, spec_of, store_run, verdict_for
+from tests.stored_suites import store_suite
 from tests.test_ui_arena import ArenaHost
 
 SIZE = (160, 48)
@@ -388,3 +389,37 @@ def test_cli_errors_are_one_line(capsys) -> None:
         assert "--speed expects a positive number or max" in line
     suite = one_error_line(capsys, "replay", "s-2026")
     assert "s-20260102-abcd: a suite, not a run" in suite and "nanotui show s-20260102-abcd" in suite
+
+
+def test_cli_hands_the_stored_run_to_the_app(recorded, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A prefix resolves, `max` is no pacing, and the app gets the run and its events (the app
+    itself needs a terminal: its Pilot tests are above)."""
+    run, events = recorded
+    handed: list[Replay] = []
+
+    def run_app(replay: Replay | None = None) -> int:
+        assert replay is not None
+        handed.append(replay)
+        return 0
+
+    monkeypatch.setattr("nanotui.ui.app.run_app", run_app)
+    assert main(["replay", run.run_id[:-2], "--speed", "max"]) == 0
+    assert main(["replay", "latest", "--speed", "0.5"]) == 0
+    assert [(r.run.run_id, r.speed) for r in handed] == [(run.run_id, None), (run.run_id, 0.5)]
+    assert [e.to_dict() for e in handed[0].events] == [e.to_dict() for e in events]
+
+
+async def test_history_p_on_a_suite_replays_its_first_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = RunStore()
+    runs = store_suite(store, monkeypatch)
+    app = NanotuiApp(store=store)
+    notes: list[str] = []
+    app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.pause()
+        await pilot.press("p")  # the suite is the only row
+        await until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        assert app.screen.run_id == runs[0].run_id
+        assert any(f"task 1 of {len(runs)}" in n for n in notes)
