@@ -136,6 +136,8 @@ async def test_pause_step_by_turn_and_speed_keys(one_model) -> None:
         assert "replay · 50× · paused" in screen.query_one("#arena-status").markup
         await pilot.press("n")
         await until(pilot, lambda: screen.player.paused and screen.panes[0].live.turns == 1)
+        keys = screen.query_one("#arena-keys").markup
+        assert "Play" in keys and "Pause" not in keys  # the step ended paused: space plays
         screen.flush_all()
         pane = screen.panes[0]
         assert "ALPHA" in pane.text and "OMEGA" not in pane.text
@@ -149,7 +151,7 @@ async def test_pause_step_by_turn_and_speed_keys(one_model) -> None:
         await pilot.press("minus", "minus")
         assert "25×" in screen.query_one("#arena-status").markup
         await pilot.press("space")  # play on: the frozen clock never gets there, so go to max
-        assert not screen.player.paused
+        assert not screen.player.paused and "Pause" in screen.query_one("#arena-keys").markup
         for _ in range(7):
             await pilot.press("plus")
         assert screen.player.speed is None

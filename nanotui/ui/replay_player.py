@@ -86,6 +86,7 @@ class ReplayPlayer:
         self.speed = speed  # None: as fast as the UI takes them
         self.paused = False
         self.position = 0  # cues handed over so far
+        self.on_pause: Callable[[], None] | None = None  # called when a step ends (paused by the player)
         self._clock = clock
         self._sleep = sleep
         self._stepping = False  # run to the next TurnFinished at once, then pause
@@ -129,14 +130,6 @@ class ReplayPlayer:
             self._set(self._run_time)
             self.paused = False
             self._resumed.set()
-
-    def toggle(self) -> bool:
-        """Pause or resume; True when now paused."""
-        if self.paused:
-            self.resume()
-        else:
-            self.pause()
-        return self.paused
 
     def step(self) -> None:
         """Play on to the next turn boundary of any agent, at once, then pause."""
@@ -189,6 +182,8 @@ class ReplayPlayer:
                 self._stepping = False  # the run time is the boundary's: stand still there
                 self.paused = True
                 self._resumed.clear()
+                if self.on_pause is not None:
+                    self.on_pause()
             since_yield += 1
             if at_once and since_yield >= BATCH:
                 since_yield = 0

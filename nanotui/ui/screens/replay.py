@@ -62,7 +62,9 @@ class ReplayScreen(ArenaScreen):
     # Listed with the arena's: a key bound here replaces the arena's binding of that key, and
     # the key line shows them in this order.
     BINDINGS = [
-        Binding("space", "toggle_pause", "Pause/play", id="replay.pause"),
+        # space pauses while playing and plays while paused: one of the two is enabled at a time
+        Binding("space", "pause", "Pause", id="replay.pause"),
+        Binding("space", "play", "Play", id="replay.play"),
         Binding("n", "step_turn", "Next turn", id="replay.step"),
         Binding("plus,equals_sign", "faster", "Speed", key_display="+/-", id="replay.faster"),
         Binding("minus", "slower", "Slower", show=False, id="replay.slower"),
@@ -79,6 +81,7 @@ class ReplayScreen(ArenaScreen):
         self.player = ReplayPlayer(events, **player_args)
         # Explicit providers keep the run out of the agent process; no store: nothing is written.
         super().__init__(replay_plan(run), store=None, providers=NoProviders(), clock=self.player.now, **kwargs)
+        self.player.on_pause = self._changed  # a step ends paused: the status and keys say so
         self.stored = run
         self.run_id = run.run_id
         self.agent_ids = [a.agent_id for a in run.agents]
@@ -135,16 +138,22 @@ class ReplayScreen(ArenaScreen):
             return self.maximized is None
         if action == "step_turn":
             return not self.player.over
-        if action == "toggle_pause":
-            return not self.player.over
+        if action == "pause":
+            return not self.player.over and not self.player.paused
+        if action == "play":
+            return not self.player.over and self.player.paused
         return super().check_action(action, parameters)
 
     def _changed(self) -> None:
         self._refresh_status()
         self._refresh_keys()
 
-    def action_toggle_pause(self) -> None:
-        self.player.toggle()
+    def action_pause(self) -> None:
+        self.player.pause()
+        self._changed()
+
+    def action_play(self) -> None:
+        self.player.resume()
         self._changed()
 
     def action_step_turn(self) -> None:
