@@ -142,7 +142,9 @@ async def test_pause_step_by_turn_and_speed_keys(one_model) -> None:
         pane = screen.panes[0]
         assert "ALPHA" in pane.text and "OMEGA" not in pane.text
         assert pane.live.tool_calls == 0  # the turn's tool runs after the turn's end
-        await pilot.press("n")
+        await pilot.press("space")  # play: the frozen clock keeps the next event waiting
+        assert not screen.player.paused and "Pause" in screen.query_one("#arena-keys").markup
+        await pilot.press("n")  # a step from playing: to the next turn end, then paused
         await until(pilot, lambda: screen.player.paused and pane.live.turns == 2)
         screen.flush_all()
         assert "OMEGA" in pane.text and not pane.live.done and pane.live.tool_calls == 1
@@ -150,8 +152,8 @@ async def test_pause_step_by_turn_and_speed_keys(one_model) -> None:
         assert "100×" in screen.query_one("#arena-status").markup
         await pilot.press("minus", "minus")
         assert "25×" in screen.query_one("#arena-status").markup
-        await pilot.press("space")  # play on: the frozen clock never gets there, so go to max
-        assert not screen.player.paused and "Pause" in screen.query_one("#arena-keys").markup
+        await pilot.press("space")  # play on, and to max: the frozen clock would never get there
+        assert not screen.player.paused
         for _ in range(7):
             await pilot.press("plus")
         assert screen.player.speed is None
