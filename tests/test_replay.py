@@ -316,15 +316,35 @@ async def test_player_keeps_the_pace_and_the_speed() -> None:
     events = timed_events()
     fake = FakeTime()
     player = ReplayPlayer(events, speed=2.0, clock=fake.clock, sleep=fake.sleep)
-    seen: list[tuple[float, float]] = []  # (run time, real time) of each delivery
+    seen: list[tuple[float, float]] = []  # (pane clock, real time) of each delivery
     await player.play(lambda e: seen.append((player.now(), fake.now)))
     assert len(seen) == len(events) and player.over
-    for (run_time, real), cue in zip(seen, player.cues):
-        assert run_time >= cue.at - 1e-9
-        assert real == pytest.approx(run_time / 2.0, abs=0.11 / 2)  # within one sleep slice
+    latest = 0.0
+    for (stamp, real), cue in zip(seen, player.cues):
+        assert stamp == cue.at
+        latest = max(latest, cue.at)  # an event stored after a later one goes at once
+        assert real == pytest.approx(latest / 2.0, abs=0.11 / 2)  # within one sleep slice
     assert player.timed and player.now() == pytest.approx(player.end) == 4.0
     assert player.state == "replay · 2× · over"
     assert fake.now == pytest.approx(2.0, abs=0.06)  # a 4 s run at 2×
+
+
+async def test_player_counts_from_when_it_plays_and_stamps_each_event_with_its_own_time() -> None:
+    """The app takes a second or two to open: at 50× that must not skip the run's first
+    minute. And an event handed over late (a slow UI) still reads its recorded time."""
+    fake = FakeTime()
+    player = ReplayPlayer(timed_events(), speed=50.0, clock=fake.clock, sleep=fake.sleep)
+    fake.now = 2.0  # the screen opened two real seconds after the player was made
+
+    async def late_sleep(seconds: float) -> None:
+        await fake.sleep(seconds * 3)  # every nap overshoots
+
+    player._sleep = late_sleep
+    seen: list[tuple[float, float]] = []  # (pane clock, real time) at each hand-over
+    await player.play(lambda e: seen.append((player.now(), fake.now)))
+    assert [t for t, _ in seen] == [c.at for c in player.cues]
+    assert seen[1][1] > 2.0  # the text at 1.0 s waited for its time
+    assert fake.now - 2.0 == pytest.approx(4.0 / 50, rel=2.5)  # about a 4 s run at 50×, not 0
 
 
 async def test_player_stands_still_while_paused_and_steps_to_a_turn_end() -> None:

@@ -91,6 +91,7 @@ class ReplayPlayer:
         self._sleep = sleep
         self._stepping = False  # run to the next TurnFinished at once, then pause
         self._run_time = 0.0  # run time at the last anchor
+        self._handing: float | None = None  # the time of the event being handed over
         self._anchor = clock()  # real time of the last anchor
         self._resumed = asyncio.Event()
         self._resumed.set()
@@ -98,7 +99,11 @@ class ReplayPlayer:
     # -- the run time ----------------------------------------------------------------------
 
     def now(self) -> float:
-        """Seconds on the run's time axis (the panes' clock)."""
+        """Seconds on the run's time axis (the panes' clock). While an event is handed over it
+        is that event's own time, so a pane notes the time the run recorded, even when the
+        event is handed over late (a busy UI, a step, max speed)."""
+        if self._handing is not None:
+            return self._handing
         if self.paused or self.over or self.speed is None or self._stepping:
             return self._run_time
         return self._run_time + (self._clock() - self._anchor) * self.speed
@@ -160,6 +165,7 @@ class ReplayPlayer:
     async def play(self, deliver: Deliver) -> None:
         """Hand every cue to ``deliver`` on its time; returns when all are delivered."""
         since_yield = 0
+        self._set(self._run_time)  # the run time starts now, not when the player was made
         while not self.over:
             if self.paused:
                 await self._resumed.wait()
@@ -177,7 +183,11 @@ class ReplayPlayer:
             if self.position + 1 == len(self.cues) and not at_once:
                 self._set(max(self.now(), cue.at))  # the run time stops here: freeze it
             self.position += 1
-            deliver(cue.event)
+            self._handing = cue.at
+            try:
+                deliver(cue.event)
+            finally:
+                self._handing = None
             if self._stepping and isinstance(cue.event, TurnFinished):
                 self._stepping = False  # the run time is the boundary's: stand still there
                 self.paused = True
