@@ -10,7 +10,7 @@ from nanotui import __version__
 from nanotui.engine.errors import ConfigError, NanotuiError
 
 # Each module has add_parser(subparsers) and run(args) -> int.
-COMMAND_MODULES = ("run", "models", "tasks", "history", "show", "report")
+COMMAND_MODULES = ("run", "models", "tasks", "history", "show", "report", "replay")
 # How the CLI names the fields the engine's errors are about (nanotui.engine.errors.ConfigError).
 FLAG_NAMES = {
     "model": "--model",

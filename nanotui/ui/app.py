@@ -9,6 +9,7 @@ roster's providers on the second core, so the first run's requests go out at onc
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from nanotui.ui.judging import JudgeUpdated, Judging
 from nanotui.ui.settings import load_settings, save_settings
 
 if TYPE_CHECKING:
+    from nanotui.engine.events import Event
     from nanotui.engine.results import RunResult
     from nanotui.engine.roster.roster_file import Roster
     from nanotui.engine.roster.spec import ModelSpec
@@ -31,6 +33,15 @@ if TYPE_CHECKING:
     from nanotui.ui.suite_run import SuiteRun
 
 DEFAULT_THEME = "nanotui-dark"  # shipped in themes/; Textual's own default if it is missing
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A stored run to open the app on (``nanotui replay``), loaded before the screen is taken."""
+
+    run: RunResult
+    events: list[Event]
+    speed: float | None  # None: as fast as the UI takes them
 
 
 class NanotuiApp(App[None]):
@@ -51,9 +62,12 @@ class NanotuiApp(App[None]):
         store: Any = None,
         roster: Roster | None = None,
         library: TaskLibrary | None = None,
+        replay: Replay | None = None,
     ) -> None:
-        """Everything defaults to the user's own files; tests pass their own."""
+        """Everything defaults to the user's own files; tests pass their own. ``replay``:
+        open straight on the arena replaying that stored run (``nanotui replay``)."""
         super().__init__()
+        self._replay = replay
         self._settings_file = settings_file
         self._roster = roster
         self._library = library
@@ -116,6 +130,9 @@ class NanotuiApp(App[None]):
             self.notify(lines[0] + more, title="Task file left out", severity="warning", timeout=10)
         self.push_screen(HomeScreen(list(library.tasks), list(roster.entries.values())))
         self._roster_specs = list(roster.entries.values())
+        if self._replay is not None:  # a replay needs no agents; a run from home starts its own
+            self.replay_run(self._replay.run, self._replay.events, speed=self._replay.speed)
+            return
         self._prepare_agents()
 
     # -- the agent process ---------------------------------------------------------------
@@ -164,9 +181,12 @@ class NanotuiApp(App[None]):
         from textual.worker import WorkerState
 
         from nanotui.ui.screens.arena import ArenaScreen
+        from nanotui.ui.screens.replay import ReplayScreen
 
         live = (WorkerState.PENDING, WorkerState.RUNNING)
         for screen in self.screen_stack:
+            if isinstance(screen, ReplayScreen):
+                continue  # a replay runs nothing
             if isinstance(screen, ArenaScreen) and not screen.done and any(
                 w.node is screen and w.state in live for w in self.workers
             ):
@@ -258,6 +278,13 @@ class NanotuiApp(App[None]):
         # history only on request (j), so browsing never spends money.
         self.push_screen(ResultsScreen(run, store=self.store, auto_judge=not stored))
 
+    def replay_run(self, run: RunResult, events: list[Event], *, speed: float | None = 1.0) -> None:
+        """The arena replaying a stored run from its events (nothing is sent or recorded)."""
+        from nanotui.ui.screens.replay import ReplayScreen
+
+        self.last_run = run
+        self.push_screen(ReplayScreen(run, events, speed=speed))
+
     def show_suite(self, suite_id: str, *, title: str | None = None) -> None:
         """A stored suite's Leaderboard (from History, or after a suite ran in the arena)."""
         from nanotui.engine.errors import NanotuiError
@@ -327,13 +354,14 @@ class NanotuiApp(App[None]):
         export_report(self, self.last_run, stored_in(self.store, self.last_run))
 
 
-def run_app() -> int:
-    """Entry point for `nanotui` with no subcommand. A broken roster or settings folder is a
-    one-line ConfigError from here (the CLI prints it), before the screen is taken over."""
+def run_app(replay: Replay | None = None) -> int:
+    """Entry point for `nanotui` with no subcommand (and `nanotui replay`). A broken roster or
+    settings folder is a one-line ConfigError from here (the CLI prints it), before the screen
+    is taken over."""
     from nanotui.engine.roster.roster_file import load_roster
     from nanotui.engine.tasks.library import load_library
 
-    app = NanotuiApp(roster=load_roster(), library=load_library())
+    app = NanotuiApp(roster=load_roster(), library=load_library(), replay=replay)
     app.run()
     for job in app.judging.unfinished:
         print(f"nanotui: the judge of run {job.run_id} had not finished; its grades are from the checks until you "

@@ -391,7 +391,7 @@ class ArenaScreen(Screen[None]):
             assert isinstance(binding, Binding)
             if not binding.show or self.check_action(binding.action.split("(")[0], ()) is not True:
                 continue
-            key = {"enter": "⏎", "escape": "esc"}.get(binding.key, binding.key)
+            key = binding.key_display or {"enter": "⏎", "escape": "esc"}.get(binding.key, binding.key)
             label = "Unzoom" if binding.action == "zoom" and self.maximized is not None else binding.description
             shown.append(f"[b $footer-key-foreground]{escape(key)}[/] {escape(label)}")
         shown.append("[b $footer-key-foreground]^p[/] palette")

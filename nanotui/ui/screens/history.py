@@ -1,5 +1,6 @@
 """Stored suites and runs, newest first: enter opens a suite's Leaderboard or a run's results
-(export from there); d removes the highlighted suite or run for good, after a confirmation.
+(export from there); p replays a run in the arena (a suite: its first task run); d removes the
+highlighted suite or run for good, after a confirmation.
 
 A suite is one row (its task runs are not listed again); a model run in several trials is
 written once with its count ("gpt-5-nano ×3"), as the report writes it. Below ~120 columns the
@@ -106,6 +107,7 @@ class HistoryTable(DataTable[Any]):
     BINDINGS = [
         Binding("enter", "open", "Open", id="history.open"),
         Binding("d", "delete", "Delete", id="history.delete"),
+        Binding("p", "replay", "Replay", id="history.replay"),
     ]
 
     @property
@@ -124,6 +126,11 @@ class HistoryTable(DataTable[Any]):
         key = self.highlighted_key
         if key is not None:
             self.screen.delete_row(key)  # type: ignore[attr-defined]
+
+    def action_replay(self) -> None:
+        key = self.highlighted_key
+        if key is not None:
+            self.screen.replay_row(key)  # type: ignore[attr-defined]
 
 
 class HistoryScreen(Screen[None]):
@@ -226,6 +233,7 @@ class HistoryScreen(Screen[None]):
         text.append(f" · {', '.join(model_counts(row.models))}")
         text.append(f" · judge {row.judge or '–'}", style="dim")
         text.append(" · enter: leaderboard" if row.suite is not None else " · enter: results", style="dim")
+        text.append(" · p: replay its first task" if row.suite is not None else " · p: replay", style="dim")
         detail.update(text)
 
     def open_row(self, key: str) -> None:
@@ -241,6 +249,29 @@ class HistoryScreen(Screen[None]):
             self.notify(str(exc), severity="error")
             return
         self.app.show_results(run, stored=True)  # type: ignore[attr-defined]
+
+    def replay_row(self, key: str) -> None:
+        """The run in the arena, replayed from its events; a suite's first task run (its
+        other runs are in its Leaderboard and `nanotui show SUITE_ID`)."""
+        from nanotui.engine.errors import NanotuiError
+
+        row = self.rows.get(key)
+        if row is None:
+            return
+        run_id = row.run_ids[0] if row.run_ids else None
+        if run_id is None:
+            self.notify(f"{row.ident} has no stored run to replay.", severity="warning")
+            return
+        try:
+            run = self.store.load_run(run_id)
+            events = self.store.events(run_id)
+        except NanotuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if row.suite is not None and len(row.run_ids) > 1:
+            self.notify(f"Replaying task 1 of {len(row.run_ids)} of suite {row.ident} ({run_id}); "
+                        f"the others: nanotui replay RUN_ID (nanotui show {row.ident} lists them).", timeout=8)
+        self.app.replay_run(run, events)  # type: ignore[attr-defined]
 
     def delete_row(self, key: str) -> None:
         from nanotui.ui.screens.confirm import ConfirmScreen
