@@ -33,7 +33,7 @@ FEWER_MARKED = "Mark two to four agents with space, then press c to see them sid
 LABEL_WIDTH = 8  # the row labels' column: "turn 12", "answer"
 COLUMN_WIDTH = 30  # below this per agent, the columns scroll sideways
 ANSWER_LINES = 8
-DIVERGES = "⑂"
+DIVERGES = "≠"  # marks the turn where the paths part
 
 
 def stored_texts(store: RunStore, run_id: str, agents: Sequence[AgentResult]) -> dict[str, dict[int, str]]:

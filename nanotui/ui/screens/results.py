@@ -295,7 +295,8 @@ class ResultsScreen(Screen[None]):
             parts.append(Text(f"  {line}"))
         if len(answer) > NOTE_ANSWER_LINES:
             parts.append(Text(f"  … {len(answer) - NOTE_ANSWER_LINES} more lines", style="dim"))
-        parts.append(Text("enter: the whole answer, tool trace, diffs and checks", style="dim italic"))
+        parts.append(Text("enter: the whole answer, tool trace, diffs and checks · t: timeline · "
+                          "space marks, c: side by side", style="dim italic"))
         note.update(Group(*parts))
 
     def action_timeline(self) -> None:
