@@ -46,7 +46,9 @@ async def test_a_run_in_the_agent_process_is_shown_and_recorded(servers: Servers
         assert host.processes and host.processes[0].pid is not None
         assert arena.pane("a1").text == "The secret word is **PLUM**."
         assert [a.status for a in arena.result.agents] == ["ok"]
-        assert host.finished and host.finished[0].run is arena.result
+        # RunFinished bubbles up to the app after ``done``: wait for it rather than race it
+        await wait_for(pilot, lambda: host.finished, "the run-finished message", timeout=10)
+        assert host.finished[0].run is arena.result
     assert host.processes[0].exitcode(10) == 0
     stored = store.load_run(arena.run_id)  # written by the child, read here
     assert [a.status for a in stored.agents] == ["ok"]

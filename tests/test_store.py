@@ -138,7 +138,7 @@ def test_time_based_flush(store: RunStore, monkeypatch) -> None:
     monkeypatch.setattr("nanotui.engine.history.store.FLUSH_INTERVAL_S", 0.0)
     store.record(TextDelta("a1", " two"))
     assert store._db.execute("SELECT data FROM events").fetchall() == [
-        (json.dumps({"kind": "text_delta", "agent_id": "a1", "text": "one two"}, separators=(",", ":")),)
+        (json.dumps({"kind": "text_delta", "agent_id": "a1", "at": 0.0, "text": "one two"}, separators=(",", ":")),)
     ]
 
 

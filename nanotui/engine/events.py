@@ -1,7 +1,10 @@
 """The one stream of typed events: agent loop -> orchestrator -> (store, UI, headless runner).
 
-Every event carries the ``agent_id`` it belongs to and serialises with :meth:`to_dict`
-(the store keeps every event, enough to replay a pane).
+Every event carries the ``agent_id`` it belongs to and ``at``, the seconds on that agent's
+clock when it happened (the clock starts when the agent is queued and runs in the process that
+talks to the provider; ``0.0`` in runs recorded before events had times). Events serialise
+with :meth:`to_dict` (the store keeps every event, enough to replay a pane and draw its
+timeline).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from nanotui.engine.usage import Usage
 class _Event:
     kind: ClassVar[str] = ""
     agent_id: str
+    at: float = field(default=0.0, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **asdict(self)}
@@ -39,6 +43,25 @@ class AgentQueued(_Event):
     model: str = ""
     display_name: str = ""
     reason: str = ""  # e.g. "Ollama at 127.0.0.1:11434 runs 1 at a time"
+
+
+@dataclass(slots=True)
+class RequestStarted(_Event):
+    """A request for ``turn`` goes to the model (after ``queued_s`` waiting for a slot between
+    turns; ``attempt`` counts retries of the same turn from 1)."""
+
+    kind: ClassVar[str] = "request_started"
+    turn: int = 0
+    attempt: int = 1
+    queued_s: float = 0.0
+
+
+@dataclass(slots=True)
+class ResponseStarted(_Event):
+    """The first token (text, reasoning or tool-call arguments) of a request arrived."""
+
+    kind: ClassVar[str] = "response_started"
+    turn: int = 0
 
 
 @dataclass(slots=True)
@@ -96,12 +119,15 @@ class AgentFinished(_Event):
     result: AgentResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "agent_id": self.agent_id, "result": self.result.to_dict() if self.result else None}
+        result = self.result.to_dict() if self.result else None
+        return {"kind": self.kind, "agent_id": self.agent_id, "at": self.at, "result": result}
 
 
 Event = (
     AgentQueued
     | AgentStarted
+    | RequestStarted
+    | ResponseStarted
     | TextDelta
     | ReasoningDelta
     | ToolCallStarted

@@ -16,6 +16,7 @@ class ToolCallRecord:
     ok: bool
     result_size: int = 0
     result_preview: str = ""
+    turn: int = 0  # the 1-based turn that asked for it (0 in runs recorded before)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -25,7 +26,34 @@ class ToolCallRecord:
             "ok": self.ok,
             "result_size": self.result_size,
             "result_preview": self.result_preview,
+            "turn": self.turn,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineSegment:
+    """A stretch of an agent's wall time spent one way (see ``nanotui.engine.agent.timeline``).
+
+    ``kind``: queued | waiting | reasoning | streaming | tool | retry. ``turn`` is the 1-based
+    turn it belongs to (``None`` for the queue before the start); ``tool`` names the tool of
+    a ``tool`` segment. Seconds on the agent's clock, which starts when it was queued."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    turn: int | None = None
+    tool: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "start_s": self.start_s, "end_s": self.end_s, "turn": self.turn, "tool": self.tool}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TimelineSegment:
+        return cls(d["kind"], float(d["start_s"]), float(d["end_s"]), d.get("turn"), d.get("tool"))
 
 
 @dataclass(slots=True)
@@ -61,6 +89,7 @@ class AgentResult:
     metrics: dict[str, float] = field(default_factory=dict)  # load_s, gen_tokens_per_s, ...
     checks: list[CheckResult] = field(default_factory=list)
     file_diffs: dict[str, str] = field(default_factory=dict)  # path -> unified diff
+    timeline: list[TimelineSegment] = field(default_factory=list)  # [] in runs recorded before
 
     @property
     def working_s(self) -> float:
@@ -92,6 +121,7 @@ class AgentResult:
             "metrics": {k: round(v, 3) for k, v in self.metrics.items()},
             "checks": [c.to_dict() for c in self.checks],
             "file_diffs": dict(self.file_diffs),
+            "timeline": [t.to_dict() for t in self.timeline],
         }
 
     @classmethod
@@ -118,6 +148,7 @@ class AgentResult:
             metrics=dict(d.get("metrics", {})),
             checks=[CheckResult(**c) for c in d.get("checks", [])],
             file_diffs=dict(d.get("file_diffs", {})),
+            timeline=[TimelineSegment.from_dict(t) for t in d.get("timeline", [])],
         )
 
 

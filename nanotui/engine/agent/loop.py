@@ -21,6 +21,8 @@ from nanotui.engine.events import (
     AgentStarted,
     Event,
     ReasoningDelta,
+    RequestStarted,
+    ResponseStarted,
     RetryScheduled,
     Sink,
     TextDelta,
@@ -92,7 +94,10 @@ class Agent:
         retry_policy: RetryPolicy = RetryPolicy(),
         system_prompt: str = SYSTEM_PROMPT,
         feedback: TurnFeedback | None = None,
+        queued_s: float = 0.0,
     ) -> None:
+        """``queued_s``: how long the agent waited for its slot before this start; its clock
+        (events' ``at``) counts from when it was queued, so it starts there."""
         self.agent_id = agent_id
         self.spec = spec
         self.provider = provider
@@ -113,6 +118,8 @@ class Agent:
             cost_usd=cost_usd(spec.provider, spec.model, Usage(), price_as=spec.price_as),
         )
         self._start = 0.0
+        self._queued_s = queued_s
+        self._origin = 0.0  # monotonic time the agent's clock counts from (set by run())
         if spec.key_env:
             register_secret_env(spec.key_env)  # a roster entry's own key is a secret too
         # What the model streams is shown and stored through these: a key it echoes in
@@ -121,11 +128,13 @@ class Agent:
         self._reasoning_out = StreamRedactor()
 
     def _emit(self, event: Event) -> None:
+        event.at = time.monotonic() - self._origin
         self.sink(event)
 
     async def run(self) -> AgentResult:
         r = self.result
         self._start = time.monotonic()
+        self._origin = self._start - self._queued_s
         self._emit(AgentStarted(self.agent_id, r.model, r.display_name, r.emulated_tools))
         try:
             async with asyncio.timeout(self.limits.timeout_s):
@@ -202,7 +211,7 @@ class Agent:
         content = safe_text(content)  # a file's bytes decoded with surrogateescape, say
         shown = redact(content[:EVENT_RESULT_CAP])
         self.result.tool_calls.append(
-            ToolCallRecord(call.id, call.name, args, outcome_ok, len(content), shown[:200])
+            ToolCallRecord(call.id, call.name, args, outcome_ok, len(content), shown[:200], self.result.turns)
         )
         self._emit(ToolCallFinished(self.agent_id, call.id, call.name, outcome_ok, shown, len(content)))
         return ToolResultMessage(call.id, call.name, content, is_error=not outcome_ok)
@@ -212,34 +221,34 @@ class Agent:
         attempt = 1
         while True:
             yielded = False
+            asked = time.monotonic()
             await self.feedback.before_request()
+            turn = r.turns + 1
+            self._emit(RequestStarted(self.agent_id, turn, attempt, time.monotonic() - asked))
             try:
                 end: StreamTurnEnd | None = None
-                sink, agent_id = self.sink, self.agent_id
+                sink, agent_id, origin, clock = self.sink, self.agent_id, self._origin, time.monotonic
                 text_out, reasoning_out = self._text_out.feed, self._reasoning_out.feed
-                awaiting_first_token = r.ttft_s is None
                 # Hot path (one pass per token): dispatch on the exact type, no helper calls.
+                awaiting_ttft = r.ttft_s is None
                 try:
                     async for ev in self.provider.stream_turn(self.system_prompt, messages, tools):
                         kind = type(ev)
-                        if kind is StreamText:
+                        if not yielded and kind is not StreamTurnEnd:
                             yielded = True
-                            if awaiting_first_token:
-                                awaiting_first_token = False
-                                self._first_token()
+                            self._emit(ResponseStarted(agent_id, turn))
+                        # TTFT counts the first text or tool-call token, not reasoning
+                        if awaiting_ttft and (kind is StreamText or kind is StreamToolCallDelta):
+                            awaiting_ttft = False
+                            r.ttft_s = clock() - self._start
+                        if kind is StreamText:
                             piece = text_out(safe_text(ev.text))  # type: ignore[union-attr]
                             if piece:
-                                sink(TextDelta(agent_id, piece))
-                        elif kind is StreamToolCallDelta:
-                            yielded = True
-                            if awaiting_first_token:
-                                awaiting_first_token = False
-                                self._first_token()
+                                sink(TextDelta(agent_id, piece, at=clock() - origin))
                         elif kind is StreamReasoning:
-                            yielded = True
                             piece = reasoning_out(safe_text(ev.text))  # type: ignore[union-attr]
                             if piece:
-                                sink(ReasoningDelta(agent_id, piece))
+                                sink(ReasoningDelta(agent_id, piece, at=clock() - origin))
                         elif kind is StreamTurnEnd:
                             end = ev  # type: ignore[assignment]
                 finally:
@@ -265,14 +274,11 @@ class Agent:
         """The turn's stream ended (or broke): let out what the redactors still hold."""
         tail = self._text_out.flush()
         if tail:
-            self.sink(TextDelta(self.agent_id, tail))
+            self._emit(TextDelta(self.agent_id, tail))
         tail = self._reasoning_out.flush()
         if tail:
-            self.sink(ReasoningDelta(self.agent_id, tail))
+            self._emit(ReasoningDelta(self.agent_id, tail))
 
-    def _first_token(self) -> None:
-        if self.result.ttft_s is None:
-            self.result.ttft_s = time.monotonic() - self._start
 
 
 

@@ -33,7 +33,7 @@ def event_from_dict(data: dict[str, Any], result: AgentResult | None = None) -> 
         data["usage"] = Usage.from_dict(data.get("usage", {}))
         data["total_usage"] = Usage.from_dict(data.get("total_usage", {}))
     if cls is AgentFinished:
-        return AgentFinished(data["agent_id"], result)
+        return AgentFinished(data["agent_id"], result, at=data.get("at", 0.0))
     event: Event = cls(**data)
     return event
 
@@ -42,5 +42,7 @@ def event_data(event: Event) -> dict[str, Any]:
     if isinstance(event, AgentFinished):
         # The result itself lives in the agents table; do not store it twice.
         status = event.result.status if event.result is not None else None
-        return {"kind": event.kind, "agent_id": event.agent_id, "status": status}
-    return event.to_dict()
+        return {"kind": event.kind, "agent_id": event.agent_id, "at": round(event.at, 6), "status": status}
+    data = event.to_dict()
+    data["at"] = round(event.at, 6)
+    return data

@@ -19,6 +19,7 @@ from nanotui.engine.report.tables import (
     model_label,
     table,
 )
+from nanotui.engine.report.timeline import timeline_section
 from nanotui.engine.report.tradeoffs import quality_vs_cost
 from nanotui.engine.secrets import redact
 from nanotui.engine.verdict.grading import PASS_GRADE
@@ -232,6 +233,9 @@ def render_markdown(data: dict[str, Any]) -> str:
     parts += _header(data) + [""]
     parts += _ranking(data) + [""]
     parts += quality_vs_cost(data) + [""]
+    timeline = timeline_section(data)
+    if timeline:
+        parts += timeline + [""]
     trials = _trials(data)
     if trials:
         parts += trials + [""]

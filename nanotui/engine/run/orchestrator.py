@@ -15,10 +15,11 @@ from nanotui.engine.agent.loop import Agent, AgentTask, Limits
 from nanotui.engine.agent.provider import Provider, ProviderRegistry, close_quietly
 from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.agent.sandbox import Sandbox
+from nanotui.engine.agent.timeline import TimelineBuilder
 from nanotui.engine.agent.workspace import clean_stale_copies
 from nanotui.engine.clock import new_run_id, now_iso
 from nanotui.engine.errors import NanotuiError
-from nanotui.engine.events import AgentFinished, AgentQueued, AgentStarted, Sink
+from nanotui.engine.events import AgentFinished, AgentQueued, AgentStarted, Event, Sink
 from nanotui.engine.results import AgentResult, RunResult, TaskRef
 from nanotui.engine.roster.spec import ModelSpec
 from nanotui.engine.run.scheduler import DEFAULT_PROVIDER_LIMITS, BudgetReached, Scheduler
@@ -101,9 +102,14 @@ class Orchestrator:
         queued_at = time.monotonic()
         queue_s = 0.0  # before the start; the lease adds what it waited between turns
         ran = False
+        timeline = TimelineBuilder()
+
+        def sink(event: Event) -> None:  # the agent's events, also folded into its timeline
+            timeline.feed(event)
+            self.sink(event)
 
         def on_queued(reason: str) -> None:
-            self.sink(AgentQueued(agent_id, spec.spec, spec.display_name, reason))
+            sink(AgentQueued(agent_id, spec.spec, spec.display_name, reason, at=time.monotonic() - queued_at))
 
         try:
             async with self.scheduler.slot(spec, agent_id, on_queued=on_queued) as lease:
@@ -119,20 +125,22 @@ class Orchestrator:
                     self.task,
                     sandbox,
                     limits=self.limits,
-                    sink=self.sink,
+                    sink=sink,
                     retry_policy=self.retry_policy,
                     feedback=lease,
+                    queued_s=queue_s,
                 )
                 result = await agent.run()
                 ran = True
         except BudgetReached as exc:
-            result = self._failed(agent_id, spec, "budget", str(exc))
+            result = self._failed(agent_id, spec, "budget", str(exc), sink, queued_at)
         except asyncio.CancelledError:
-            result = self._failed(agent_id, spec, "cancelled", "cancelled before it started")
+            result = self._failed(agent_id, spec, "cancelled", "cancelled before it started", sink, queued_at)
         except NanotuiError as exc:
-            result = self._failed(agent_id, spec, "error", str(exc))
+            result = self._failed(agent_id, spec, "error", str(exc), sink, queued_at)
         except Exception as exc:
-            result = self._failed(agent_id, spec, "error", f"internal error: {type(exc).__name__}: {exc}")
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            result = self._failed(agent_id, spec, "error", error, sink, queued_at)
         finally:
             await close_quietly(provider)
         if ran:  # the agent's clock starts with its slot; its wall time starts in the queue
@@ -140,6 +148,7 @@ class Orchestrator:
             result.wall_s += queue_s
         else:  # it never ran: all its wall time was waiting
             result.queue_s = result.wall_s = time.monotonic() - queued_at
+        result.timeline = timeline.segments(result.wall_s)
         try:
             if sandbox is not None:
                 result.file_diffs = file_diffs(self.task.workspace, sandbox.root, result.files_changed)
@@ -153,13 +162,15 @@ class Orchestrator:
             if sandbox is not None:
                 sandbox.cleanup()
         self.results[agent_id] = result
-        self.sink(AgentFinished(agent_id, result))
+        self.sink(AgentFinished(agent_id, result, at=result.wall_s))
         return result
 
-    def _failed(self, agent_id: str, spec: ModelSpec, status: str, error: str) -> AgentResult:
+    def _failed(
+        self, agent_id: str, spec: ModelSpec, status: str, error: str, sink: Sink, queued_at: float
+    ) -> AgentResult:
         result = AgentResult(agent_id, spec.spec, spec.display_name, status=status, error=error)
         if status != "cancelled":
-            self.sink(AgentStarted(agent_id, spec.spec, spec.display_name))
+            sink(AgentStarted(agent_id, spec.spec, spec.display_name, at=time.monotonic() - queued_at))
         return result
 
 
