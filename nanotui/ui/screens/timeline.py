@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from nanotui.engine.report.compare import key_argument
+from nanotui.engine.report.timeline import time_by_kind
 from nanotui.engine.results import AgentResult, RunResult, TimelineSegment, ToolCallRecord
 from nanotui.ui.widgets.timeline_chart import TimelineChart
 
@@ -40,14 +41,13 @@ def ranked(run: RunResult, verdict: Verdict | None = None) -> list[AgentResult]:
 
 
 def time_shares(segments: Sequence[TimelineSegment]) -> list[tuple[str, float]]:
-    """Each kind's share of the agent's time, largest first (kinds with no time left out)."""
-    total = sum(s.end_s - s.start_s for s in segments)
+    """Each kind's share of the agent's time, largest first (kinds with no time left out); the
+    seconds are the report's (``time_by_kind``), so screen and report agree."""
+    spent = time_by_kind({"timeline": [s.to_dict() for s in segments]})
+    total = sum(spent.values())
     if total <= 0:
         return []
-    by_kind: dict[str, float] = {}
-    for s in segments:
-        by_kind[s.kind] = by_kind.get(s.kind, 0.0) + (s.end_s - s.start_s)
-    return sorted(((k, v / total) for k, v in by_kind.items() if v > 0), key=lambda kv: -kv[1])
+    return sorted(((k, v / total) for k, v in spent.items() if v > 0), key=lambda kv: -kv[1])
 
 
 def shares_text(segments: Sequence[TimelineSegment]) -> str:
