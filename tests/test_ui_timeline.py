@@ -154,6 +154,39 @@ async def test_arrows_move_between_agents_and_segments() -> None:
         assert isinstance(app.screen, ResultsScreen)
 
 
+async def test_hovering_a_stretch_focuses_it() -> None:
+    app = NanotuiApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_timeline(pilot)
+        chart = app.screen.query_one(TimelineChart)
+        mini = chart.agents[1]
+        owners = cell_owners(mini.timeline, chart.span, chart.chart_width)
+        cell = owners.index(2)  # GPT-5 mini's reasoning
+        await pilot.hover(TimelineChart, offset=(chart.name_width + 1 + cell, 1))
+        await pilot.pause()
+        assert (chart.agent, chart.segment) == (1, 2)
+        assert detail(app).startswith("GPT-5 mini · turn 1 · reasoning · 1.80–3.00 s (1.20 s)")
+
+
+async def test_many_agents_in_a_short_panel_scroll_to_the_focused_one() -> None:
+    from tests.stored_runs import agent, run_of
+
+    run = run_of(*(agent(f"a{i:02}", wall_s=5.0 + i, display_name=f"model {i:02}",
+                         timeline=[seg("waiting", 0, 2.0 + i, 1), seg("streaming", 2.0 + i, 5.0 + i, 1)])
+                   for i in range(16)), run_id="20261101-120000-many00")
+    app = NanotuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_timeline(pilot, run)
+        box = app.screen.query_one("#timeline-box")
+        assert box.max_scroll_y > 0 and box.scroll_y == 0
+        for _ in range(15):
+            await pilot.press("down")
+        await pilot.pause()
+        chart = app.screen.query_one(TimelineChart)
+        assert chart.agent == 15 and box.scroll_y > 0
+        assert box.scroll_y <= 15 < box.scroll_y + box.scrollable_content_region.height
+
+
 async def test_a_run_without_event_times_says_so() -> None:
     app = NanotuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -178,3 +211,62 @@ async def test_t_on_a_history_row_opens_its_timeline(tmp_path) -> None:
         assert "Claude 3 Haiku · before the start · queued" in detail(app)
         await pilot.press("escape")
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_a_real_recorded_run_on_the_timeline_and_side_by_side(openai_server, tmp_path, workspace) -> None:
+    """The engine's own segments (real SDK against the loopback server, recorded in a real
+    store), read back by History: the tool run is found with its argument; side by side gets
+    each turn's text from the stored events."""
+    from nanotui.engine.agent.loop import AgentTask, Limits
+    from nanotui.engine.roster.roster_file import load_roster
+    from nanotui.engine.run.orchestrator import Orchestrator
+    from nanotui.providers.registry import SdkProviders
+    from nanotui.ui.screens.compare import CompareScreen
+    from tests.helpers import FAST_RETRY
+    from tests.servers.script import Call, Fault, Reply
+
+    openai_server.script(
+        "gpt-5-nano",
+        Fault(status=429, message="slow down", retry_after=0.2),
+        Reply(text="Reading it.", calls=[Call("read_file", {"file_path": "README.md"})], first_byte_delay_s=0.2),
+        Reply(text="The secret word is PLUM.", first_byte_delay_s=0.1),
+    )
+    openai_server.script("gpt-5-mini", Reply(text="PLUM", first_byte_delay_s=0.1))
+    store = RunStore(tmp_path / "h.sqlite3")
+    roster = load_roster()
+    orch = Orchestrator(AgentTask("What is the secret word?", workspace),
+                        [roster.resolve("openai:gpt-5-nano"), roster.resolve("openai:gpt-5-mini")],
+                        providers=SdkProviders(), retry_policy=FAST_RETRY, limits=Limits(timeout_s=20),
+                        sink=store.record)
+    store.begin_run(orch.run_id, orch.task_ref, orch.specs, {})
+    run = await orch.run()
+    store.finish_run(run)
+
+    app = NanotuiApp(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.push_screen(HistoryScreen(store))
+        await pilot.pause()
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+        await pilot.pause()
+        chart = app.screen.query_one(TimelineChart)
+        nano = next(i for i, a in enumerate(chart.agents) if a.model == "openai:gpt-5-nano")
+        chart.move_to(nano, 0)
+        tool = next(i for i, s in enumerate(chart.agents[nano].timeline) if s.kind == "tool")
+        for _ in range(tool):
+            await pilot.press("right")
+        assert "turn 1 · tool read_file README.md ✓" in detail(app)
+        await pilot.press("home")
+        assert " · retry · " in detail(app) or " · waiting · " in detail(app)
+        await pilot.press("escape", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        await pilot.pause()
+        await pilot.press("space", "down", "space", "c")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        c = app.screen.comparison
+        traces = {a.model: a for a in c.agents}
+        first = traces["openai:gpt-5-nano"].at(1)
+        assert [(s.tool, s.argument, s.ok) for s in first.steps] == [("read_file", "README.md", True)]
+        assert first.text == "Reading it."
+        assert traces["openai:gpt-5-mini"].at(1).text == "PLUM"
+        assert c.first_divergence == 1

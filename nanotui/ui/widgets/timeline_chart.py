@@ -19,6 +19,7 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.events import MouseMove
+from textual.geometry import Region
 from textual.message import Message
 from textual.widget import Widget
 
@@ -248,6 +249,9 @@ class TimelineChart(Widget, can_focus=True):
         count = len(self.agents[self.agent].timeline)
         self.segment = max(0, min(segment, count - 1)) if count else 0
         self.refresh()
+        if isinstance(self.parent, Widget):  # many agents in a short panel: keep the row in view
+            # (the chart is its panel's only child, so row N is at N in the panel's content)
+            self.parent.scroll_to_region(Region(0, self.agent, 1, 1), animate=False, immediate=True)
         self.post_message(self.Moved(self.agent, self.segment))
 
     def _segment_near(self, agent: int, t: float) -> int:
