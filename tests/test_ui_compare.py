@@ -48,7 +48,7 @@ def test_snapshot_compare_wide(snap_compare, stored: RunStore) -> None:
 
 
 def test_snapshot_compare_80x24(snap_compare) -> None:
-    """Not stored: no texts per turn. Two columns of 30 do not fit in 80: they scroll sideways."""
+    """Not stored: no texts per turn; two columns fit in 80."""
     async def go(pilot) -> None:
         await compare_first_two()(pilot)
         await pilot.press("pagedown")  # to the answers and the diffs
@@ -127,6 +127,12 @@ async def test_paths_parting_is_marked_and_columns_scroll_sideways() -> None:
         screen = app.screen
         assert screen.comparison.first_divergence == 2  # both read greet.py; then tests.py vs an edit
         assert "≠ paths part at turn 2" in str(screen.query_one("#compare-head").render())
+        assert screen.query_one(CompareView).max_scroll_x == 0  # two columns fit in 80
+        await pilot.press("escape", "down", "space", "c")  # and gpt-oss: three do not
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not screen)
+        await pilot.pause()
+        screen = app.screen
+        assert len(screen.comparison.agents) == 3
         view = screen.query_one(CompareView)
         assert view.max_scroll_x > 0 and view.scroll_x == 0
         await pilot.press("right")

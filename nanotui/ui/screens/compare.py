@@ -79,7 +79,7 @@ class CompareScreen(Screen[None]):
     DEFAULT_CSS = """
     CompareScreen #compare-head { height: auto; padding: 0 1; }
     CompareScreen #compare-view { height: 1fr; }
-    CompareScreen #compare-table { width: auto; min-width: 100%; }
+    CompareScreen #compare-table { width: 100%; }
     """
 
     def __init__(self, run: RunResult, comparison: Comparison, **kwargs: Any) -> None:
@@ -97,12 +97,13 @@ class CompareScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "side by side"
+        # As wide as the view, and never narrower than the columns need: below that the
+        # view scrolls sideways.
+        table = self.query_one("#compare-table", Static)
+        table.styles.min_width = LABEL_WIDTH + len(self.comparison.agents) * (COLUMN_WIDTH + 1) + 1
         self._draw()
         self.query_one(CompareView).focus()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw())
-
-    def on_resize(self) -> None:
-        self._draw()
 
     # -- what is drawn -------------------------------------------------------------------
 
@@ -184,11 +185,4 @@ class CompareScreen(Screen[None]):
         return table
 
     def _draw(self) -> None:
-        if not self.is_mounted:
-            return
-        view = self.query_one(CompareView)
-        needed = LABEL_WIDTH + len(self.comparison.agents) * (COLUMN_WIDTH + 1) + 1
-        room = view.scrollable_content_region.width or self.size.width
-        static = self.query_one("#compare-table", Static)
-        static.styles.width = max(needed, room)
-        static.update(Group(self.table()))
+        self.query_one("#compare-table", Static).update(Group(self.table()))
