@@ -115,6 +115,8 @@ class TimelineScreen(Screen[None]):
         self.agents = list(agents) if agents is not None else ranked(run, verdict)
         self.timed = any(a.timeline for a in self.agents)
         self._calls = [calls_by_segment(a) for a in self.agents]
+        self._shares = [shares_text(a.timeline) or "no event times" for a in self.agents]
+        self._shares_for: int | None = None  # the agent the share panel highlights now
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -149,13 +151,16 @@ class TimelineScreen(Screen[None]):
         self._show_shares(message.agent)
 
     def _show_shares(self, focused: int) -> None:
+        if focused == self._shares_for:
+            return
+        self._shares_for = focused
         grid = Table.grid(padding=(0, 2))
         grid.add_column(no_wrap=True)
         grid.add_column()
         for i, a in enumerate(self.agents):
             style = "bold" if i == focused else "dim"
             grid.add_row(Text(a.display_name, style="bold" if i == focused else ""),
-                         Text(shares_text(a.timeline) or "no event times", style=style))
+                         Text(self._shares[i], style=style))
         note = Text("queued and retry wait: time the scheduler or the provider made the agent wait, "
                     "left out of speed grades", style="dim italic")
         self.query_one("#timeline-share-lines", Static).update(Group(grid, note))

@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-from rich.text import Text
+from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.events import MouseMove
 from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 
 from nanotui.engine.agent.timeline import TIMELINE_KINDS
@@ -164,6 +166,10 @@ class TimelineChart(Widget, can_focus=True):
         self.span = span_of(self.agents)
         self.agent = 0
         self.segment = 0
+        self._laid_out: tuple[int, list[tuple[list[int | None], set[int]]]] = (-1, [])
+        self._drawn: tuple[tuple[Any, ...] | None, list[Strip]] = (None, [])
+        self._rows: dict[int, tuple[tuple[Any, ...], list[Segment]]] = {}
+        self._styles_for: tuple[str | None, dict[str, Style]] = (None, {})
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh())
@@ -185,54 +191,93 @@ class TimelineChart(Widget, can_focus=True):
     def _colour(self, kind: str) -> str:
         return theme_color(self, KIND_COLOURS.get(kind, "")) or KIND_FALLBACK.get(kind, "grey50")
 
-    def _row(self, index: int, width: int) -> Text:
+    def _layout(self, width: int) -> list[tuple[list[int | None], set[int]]]:
+        """Each row's cell owners and turn-start cells at ``width`` (kept until the width
+        changes: moving the focus redraws the chart, it does not lay it out again)."""
+        if self._laid_out[0] != width:
+            self._laid_out = (width, [(cell_owners(a.timeline, self.span, width),
+                                       turn_start_cells(a.timeline, self.span, width)) for a in self.agents])
+        return self._laid_out[1]
+
+    def _row(self, index: int, width: int, styles: dict[str, Style]) -> list[Segment]:
         a = self.agents[index]
         focused = index == self.agent
-        name = Text(a.display_name[: self.name_width].ljust(self.name_width),
-                    style="bold reverse" if focused and self.has_focus else "bold" if focused else "")
-        if len(a.display_name) > self.name_width:
-            name = Text(a.display_name[: self.name_width - 1] + "…", style=name.style)
-        line = Text.assemble(name, " ")
+        shown = a.display_name if len(a.display_name) <= self.name_width else a.display_name[: self.name_width - 1] + "…"
+        name_style = styles["name:focus"] if focused and self.has_focus else styles["name:agent"] if focused else None
+        line = [Segment(shown.ljust(self.name_width), name_style), Segment(" ")]
         if not a.timeline:
-            line.append("(no event times for this agent)".ljust(width)[:width], style="dim italic")
+            line.append(Segment("(no event times for this agent)".ljust(width)[:width], styles["note"]))
         else:
-            owners = cell_owners(a.timeline, self.span, width)
-            turns = turn_start_cells(a.timeline, self.span, width)
+            owners, turns = self._layout(width)[index]
             focus = set(focus_cells(owners, a.timeline, self.segment, self.span)) if focused else set()
-            gap = theme_color(self, "background") or "black"
-            fg = theme_color(self, "foreground") or "white"
+            # Consecutive cells that look the same are one segment: a row is a few dozen
+            # segments, not one per cell.
+            run: tuple[str, Style | None] = ("", None)
+            run_len = 0
             for c, owner in enumerate(owners):
                 if owner is None:
-                    line.append(" ")
-                    continue
-                bg = self._colour(a.timeline[owner].kind)
-                if c in focus:
-                    line.append(FOCUS_GLYPH, style=f"bold {fg} on {bg}")
-                elif c in turns:
-                    line.append(TURN_GLYPH, style=f"{gap} on {bg}")
+                    cell: tuple[str, Style | None] = (" ", None)
                 else:
-                    line.append(" ", style=f"on {bg}")
-        line.append(f"{secs(a.wall_s)} s".rjust(FIGURE_WIDTH), style="dim")
+                    kind = a.timeline[owner].kind
+                    kind = kind if kind in styles else "?"  # a kind this version does not know
+                    cell = ((FOCUS_GLYPH, styles["focus:" + kind]) if c in focus else
+                            (TURN_GLYPH, styles["turn:" + kind]) if c in turns else (" ", styles[kind]))
+                if cell != run:
+                    if run_len:
+                        line.append(Segment(run[0] * run_len, run[1]))
+                    run, run_len = cell, 0
+                run_len += 1
+            if run_len:
+                line.append(Segment(run[0] * run_len, run[1]))
+        line.append(Segment(f"{secs(a.wall_s)} s".rjust(FIGURE_WIDTH), styles["dim"]))
         return line
 
-    def legend(self) -> Text:
-        text = Text()
-        for kind in TIMELINE_KINDS:
-            text.append("■", style=self._colour(kind))
-            text.append(f" {kind}  ")
-        text.append(TURN_GLYPH, style="bold")
-        text.append("turn starts", style="dim")
-        return text
+    def _styles(self) -> dict[str, Style]:
+        gap = theme_color(self, "background") or "black"
+        fg = theme_color(self, "foreground") or "white"
+        styles = {"dim": Style(dim=True), "note": Style(dim=True, italic=True), "bold": Style(bold=True),
+                  "name:focus": Style(bold=True, reverse=True), "name:agent": Style(bold=True)}
+        for kind in (*TIMELINE_KINDS, "?"):
+            bg = self._colour(kind)
+            styles.update({kind: Style.parse(f"on {bg}"), "focus:" + kind: Style.parse(f"bold {fg} on {bg}"),
+                           "turn:" + kind: Style.parse(f"{gap} on {bg}"), "legend:" + kind: Style.parse(bg)})
+        return styles
 
-    def render(self) -> Text:
+    def legend(self, styles: dict[str, Style]) -> list[Segment]:
+        line = []
+        for kind in TIMELINE_KINDS:
+            line += [Segment("■", styles["legend:" + kind]), Segment(f" {kind}  ")]
+        return [*line, Segment(TURN_GLYPH, styles["bold"]), Segment("turn starts", styles["dim"])]
+
+    def draw(self) -> list[Strip]:
+        """Every line of the chart: a row per agent, the axis rule, its labels, the legend.
+        A row is kept until it looks different, so a key redraws the one or two rows whose
+        focus changed."""
         width = self.chart_width
-        lines = [self._row(i, width) for i in range(len(self.agents))]
+        theme = self.app.theme
+        if self._styles_for[0] != theme:
+            self._styles_for = (theme, self._styles())
+        styles = self._styles_for[1]
+        lines = []
+        for i in range(len(self.agents)):
+            focus = (self.segment, self.has_focus) if i == self.agent else None
+            key = (width, self.name_width, theme, focus)
+            if i not in self._rows or self._rows[i][0] != key:
+                self._rows[i] = (key, self._row(i, width, styles))
+            lines.append(self._rows[i][1])
         rule, labels = axis_lines(self.span, width)
         pad = " " * (self.name_width + 1)
-        lines.append(Text(pad + rule, style="dim"))
-        lines.append(Text(pad + labels, style="dim"))
-        lines.append(self.legend())
-        return Text("\n").join(lines)
+        lines += [[Segment(pad + rule, styles["dim"])], [Segment(pad + labels, styles["dim"])], self.legend(styles)]
+        base = self.rich_style  # the widget's own colours under the cells that set none
+        return [Strip(line).crop_extend(0, self.size.width, None).apply_style(base) for line in lines]
+
+    def render_line(self, y: int) -> Strip:
+        # Drawn once per change (focus, width, theme), not once per line asked for.
+        key = (self.size.width, self.app.size.width, self.agent, self.segment, self.has_focus, self.app.theme)
+        if self._drawn[0] != key:
+            self._drawn = (key, self.draw())
+        lines = self._drawn[1]
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(self.size.width)
 
     # -- focus ---------------------------------------------------------------------------
 
@@ -287,6 +332,6 @@ class TimelineChart(Widget, can_focus=True):
         row, cell = event.y, event.x - self.name_width - 1
         if not 0 <= row < len(self.agents) or not 0 <= cell < self.chart_width:
             return
-        owner = cell_owners(self.agents[row].timeline, self.span, self.chart_width)[cell]
+        owner = self._layout(self.chart_width)[row][0][cell]
         if owner is not None and (row, owner) != (self.agent, self.segment):
             self.move_to(row, owner)
