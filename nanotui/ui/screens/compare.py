@@ -69,6 +69,9 @@ class CompareView(ScrollableContainer, can_focus=True):
             return self.max_scroll_x > 0
         return True
 
+    def on_resize(self) -> None:
+        self.refresh_bindings()  # ←→ come and go with the sideways scroll
+
     def action_column(self, delta: int) -> None:
         self.scroll_to(x=max(0.0, self.scroll_x + delta * (COLUMN_WIDTH + 1)), animate=False)
 

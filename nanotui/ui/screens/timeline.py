@@ -124,7 +124,8 @@ class TimelineScreen(Screen[None]):
         yield Static(Text.assemble(("Timeline ", "dim"), (run.task.title or run.task.id or "ad-hoc prompt", "bold"),
                                    (f" · run {run.run_id} · {len(self.agents)} agents", "dim")), id="timeline-head")
         if not self.timed:
-            yield Static(Text(NO_TIMING, style="italic"), id="timeline-empty")
+            yield Static(Text(NO_TIMING if self.agents else "This run has no agents.", style="italic"),
+                         id="timeline-empty")
         else:
             with VerticalScroll(id="timeline-box", classes="panel") as box:
                 box.border_title = "Where the time went (shared time axis)"
