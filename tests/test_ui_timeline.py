@@ -11,7 +11,7 @@ from nanotui.engine.history.store import RunStore
 from nanotui.ui.app import NanotuiApp
 from nanotui.ui.screens.history import HistoryScreen
 from nanotui.ui.screens.results import ResultsScreen
-from nanotui.ui.screens.timeline import NO_TIMING, TimelineScreen, calls_by_segment, shares_text
+from nanotui.ui.screens.timeline import NO_TIMING, TimelineScreen, calls_by_segment, shares_text, span_text
 from nanotui.ui.widgets.timeline_chart import TimelineChart, axis_lines, cell_owners, span_of, tick_step
 from tests.test_ui_results import show, until
 from tests.timed_runs import HAIKU_TIMELINE, MINI_TIMELINE, seg, store_timed_run, timed_run
@@ -89,6 +89,12 @@ def test_time_shares_and_tool_calls_of_segments() -> None:
     assert set(calls_by_segment(haiku)) == {3, 7}
 
 
+def test_short_stretches_are_written_in_milliseconds() -> None:
+    assert span_text(12.4, 13.05) == "12.40–13.05 s (0.65 s)"
+    assert span_text(1.0201, 1.0232) == "1.020–1.023 s (3 ms)"
+    assert span_text(1.0, 1.0002) == "1.000–1.000 s (<1 ms)"
+
+
 def test_the_fixture_segments_add_up_to_wall_time() -> None:
     for timeline, wall in ((MINI_TIMELINE, 12.4), (HAIKU_TIMELINE, 6.1)):
         assert sum(s.end_s - s.start_s for s in timeline) == pytest.approx(wall)
@@ -132,16 +138,16 @@ async def test_arrows_move_between_agents_and_segments() -> None:
         await pilot.press("down")  # GPT-5 mini, at the same place in time
         assert detail(app).startswith("GPT-5 mini · before the start · queued · 0.00–0.30 s (0.30 s)")
         await pilot.press("right", "right", "right", "right")
-        assert "turn 1 · tool read_file greet.py ✓ · 3.40–3.45 s (0.05 s)" in detail(app)
+        assert "turn 1 · tool read_file greet.py ✓ · 3.400–3.450 s (50 ms)" in detail(app)
         await pilot.press("right", "right", "right")
-        assert "turn 2 · tool edit_file greet.py ✓ · 5.60–5.70 s" in detail(app)
+        assert "turn 2 · tool edit_file greet.py ✓ · 5.60–5.70 s (0.10 s)" in detail(app)
         await pilot.press("up")  # Claude 3 Haiku at 5.6 s: the streaming of its last turn
         assert chart.agent == 0
         assert detail(app).startswith("Claude 3 Haiku · turn 3 · streaming · 4.50–6.10 s (1.60 s)")
         await pilot.press("left", "left", "left", "left", "left")
         assert "Claude 3 Haiku · turn 2 · retry · 1.25–3.25 s (2.00 s)" in detail(app)
         await pilot.press("right", "right", "right")
-        assert "turn 2 · tool read_file tests.py ✗ · 4.00–4.02 s (0.02 s)" in detail(app)
+        assert "turn 2 · tool read_file tests.py ✗ · 4.000–4.020 s (20 ms)" in detail(app)
         await pilot.press("end")
         assert "segment 10/10" in detail(app)
         await pilot.press("right")  # past the end: stays

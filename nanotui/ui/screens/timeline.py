@@ -75,6 +75,16 @@ def calls_by_segment(agent: AgentResult) -> dict[int, ToolCallRecord]:
     return out
 
 
+def span_text(start: float, end: float) -> str:
+    """``12.40–13.05 s (0.65 s)``; a stretch under a tenth of a second in milliseconds, with
+    its ends to the millisecond, so a 3 ms tool run does not read "1.02–1.02 s (0.00 s)"."""
+    length = end - start
+    if length >= 0.1:
+        return f"{start:.2f}–{end:.2f} s ({length:.2f} s)"
+    ms = f"{length * 1000:.0f} ms" if length >= 0.0005 else "<1 ms"
+    return f"{start:.3f}–{end:.3f} s ({ms})"
+
+
 def segment_detail(agent: AgentResult, index: int, calls: dict[int, ToolCallRecord] | None = None) -> Text:
     """``turn 3 · tool read_file greet.py ✓ · 12.40–13.05 s (0.65 s)`` for segment ``index``."""
     if not 0 <= index < len(agent.timeline):
@@ -92,7 +102,7 @@ def segment_detail(agent: AgentResult, index: int, calls: dict[int, ToolCallReco
             text.append(" ✓" if call.ok else " ✗", style="bold")
     else:
         text.append(seg.kind, style="bold")
-    text.append(f" · {seg.start_s:.2f}–{seg.end_s:.2f} s ({seg.end_s - seg.start_s:.2f} s)")
+    text.append(f" · {span_text(seg.start_s, seg.end_s)}")
     text.append(f"   segment {index + 1}/{len(agent.timeline)}", style="dim")
     return text
 
