@@ -276,3 +276,22 @@ async def test_a_real_recorded_run_on_the_timeline_and_side_by_side(openai_serve
         assert first.text == "Reading it."
         assert traces["openai:gpt-5-mini"].at(1).text == "PLUM"
         assert c.first_divergence == 1
+
+
+async def test_t_on_a_suite_row_says_to_open_a_run(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nanotui.ui.screens.history import SUITE_KEY
+    from tests.stored_suites import SUITE_ID, store_suite
+
+    store = RunStore(tmp_path / "history.db")
+    store_suite(store, monkeypatch)
+    app = NanotuiApp(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.push_screen(HistoryScreen(store))
+        await pilot.pause()
+        history = app.screen
+        table = history.query_one("#history-table")
+        table.move_cursor(row=table.get_row_index(SUITE_KEY + SUITE_ID))
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.screen is history
+        assert any("t draws one run's timeline" in n.message for n in app._notifications)
