@@ -105,8 +105,8 @@ def _run_row(r: RunSummary) -> HistoryRow:
 class HistoryTable(DataTable[Any]):
     BINDINGS = [
         Binding("enter", "open", "Open", id="history.open"),
-        Binding("d", "delete", "Delete", id="history.delete"),
         Binding("t", "timeline", "Timeline", id="history.timeline"),
+        Binding("d", "delete", "Delete", id="history.delete"),
     ]
 
     @property
@@ -121,15 +121,15 @@ class HistoryTable(DataTable[Any]):
         if key is not None:
             self.screen.open_row(key)  # type: ignore[attr-defined]
 
-    def action_delete(self) -> None:
-        key = self.highlighted_key
-        if key is not None:
-            self.screen.delete_row(key)  # type: ignore[attr-defined]
-
     def action_timeline(self) -> None:
         key = self.highlighted_key
         if key is not None:
             self.screen.open_timeline(key)  # type: ignore[attr-defined]
+
+    def action_delete(self) -> None:
+        key = self.highlighted_key
+        if key is not None:
+            self.screen.delete_row(key)  # type: ignore[attr-defined]
 
 
 class HistoryScreen(Screen[None]):
@@ -248,22 +248,6 @@ class HistoryScreen(Screen[None]):
             return
         self.app.show_results(run, stored=True)  # type: ignore[attr-defined]
 
-    def open_timeline(self, key: str) -> None:
-        from nanotui.engine.errors import NanotuiError
-        from nanotui.ui.screens.timeline import TimelineScreen
-
-        row = self.rows.get(key)
-        if row is None or row.suite is not None:
-            self.notify("t draws one run's timeline: open the suite with enter, then a task's results.",
-                        severity="warning")
-            return
-        try:
-            run = self.store.load_run(key)
-        except NanotuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.app.push_screen(TimelineScreen(run, verdict=self.store.latest_verdict(key)))
-
     def delete_row(self, key: str) -> None:
         from nanotui.ui.screens.confirm import ConfirmScreen
 
@@ -285,3 +269,19 @@ class HistoryScreen(Screen[None]):
                 self.reload()
 
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+
+    def open_timeline(self, key: str) -> None:
+        from nanotui.engine.errors import NanotuiError
+        from nanotui.ui.screens.timeline import TimelineScreen
+
+        row = self.rows.get(key)
+        if row is None or row.suite is not None:
+            self.notify("t draws one run's timeline: open the suite with enter, then a task's results.",
+                        severity="warning")
+            return
+        try:
+            run = self.store.load_run(key)
+        except NanotuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(TimelineScreen(run, verdict=self.store.latest_verdict(key)))
