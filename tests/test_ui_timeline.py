@@ -193,6 +193,19 @@ async def test_many_agents_in_a_short_panel_scroll_to_the_focused_one() -> None:
         assert box.scroll_y <= 15 < box.scroll_y + box.scrollable_content_region.height
 
 
+@pytest.mark.parametrize("theme", ["nanotui-dark", "nanotui-light", "textual-light"])
+async def test_queued_time_stands_out_from_the_background_in_any_theme(theme: str) -> None:
+    app = NanotuiApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        app.theme = theme
+        await open_timeline(pilot)
+        chart = app.screen.query_one(TimelineChart)
+        background = app.theme_variables["background"].upper()
+        colours = {kind: chart._colour(kind).upper() for kind in ("queued", "waiting", "streaming", "tool")}
+        assert background not in colours.values() and "#FFFFFF" not in colours.values()
+        assert len(set(colours.values())) == len(colours)
+
+
 async def test_a_run_without_event_times_says_so() -> None:
     app = NanotuiApp()
     async with app.run_test(size=(80, 24)) as pilot:

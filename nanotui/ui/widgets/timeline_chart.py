@@ -30,8 +30,8 @@ from nanotui.engine.numbers import secs
 from nanotui.engine.results import AgentResult, TimelineSegment
 from nanotui.ui.widgets.theme_colors import theme_color
 
-# Theme variables for each kind (as the other widgets take theirs); the fallbacks are for a
-# theme that lacks one.
+# Theme variables for each kind (as the other widgets take theirs; queued is panel-darken-2 on
+# a light theme); the fallbacks are for a theme that lacks one.
 KIND_COLOURS = {"queued": "panel-lighten-2", "waiting": "warning", "reasoning": "secondary",
                 "streaming": "success", "tool": "primary", "retry": "error"}
 KIND_FALLBACK = {"queued": "grey42", "waiting": "yellow", "reasoning": "magenta", "streaming": "green",
@@ -189,7 +189,10 @@ class TimelineChart(Widget, can_focus=True):
         return len(self.agents) + 3  # rows, the axis rule, its labels, the legend
 
     def _colour(self, kind: str) -> str:
-        return theme_color(self, KIND_COLOURS.get(kind, "")) or KIND_FALLBACK.get(kind, "grey50")
+        name = KIND_COLOURS.get(kind, "")
+        if kind == "queued" and not self.app.current_theme.dark:
+            name = "panel-darken-2"  # idle time a shade off the background, whichever way it goes
+        return theme_color(self, name) or KIND_FALLBACK.get(kind, "grey50")
 
     def _layout(self, width: int) -> list[tuple[list[int | None], set[int]]]:
         """Each row's cell owners and turn-start cells at ``width`` (kept until the width
