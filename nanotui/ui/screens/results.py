@@ -235,13 +235,17 @@ class ResultsScreen(Screen[None]):
         self._subtitle()
         self._show_note(self.table.highlighted_agent_id)
 
-    def _subtitle(self, *_message: Any) -> None:
+    def _subtitle(self) -> None:
         table = self.table
         marked = f" · {len(table.marked)} marked (c: side by side)" if table.marked else ""
         order = " (reversed)" if table.reverse else ""
         self.query_one("#results-box").border_subtitle = f"sorted by {table.sort.name}{order}{marked}"
 
-    on_results_table_sort_changed = on_results_table_marks_changed = _subtitle
+    def on_results_table_sort_changed(self, message: ResultsTable.SortChanged) -> None:
+        self._subtitle()
+
+    def on_results_table_marks_changed(self, message: ResultsTable.MarksChanged) -> None:
+        self._subtitle()
 
     def on_results_table_columns_changed(self, message: ResultsTable.ColumnsChanged) -> None:
         self._show_note(self.table.highlighted_agent_id)
