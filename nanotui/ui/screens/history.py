@@ -106,6 +106,7 @@ def _run_row(r: RunSummary) -> HistoryRow:
 class HistoryTable(DataTable[Any]):
     BINDINGS = [
         Binding("enter", "open", "Open", id="history.open"),
+        Binding("t", "timeline", "Timeline", id="history.timeline"),
         Binding("d", "delete", "Delete", id="history.delete"),
         Binding("p", "replay", "Replay", id="history.replay"),
     ]
@@ -121,6 +122,11 @@ class HistoryTable(DataTable[Any]):
         key = self.highlighted_key
         if key is not None:
             self.screen.open_row(key)  # type: ignore[attr-defined]
+
+    def action_timeline(self) -> None:
+        key = self.highlighted_key
+        if key is not None:
+            self.screen.open_timeline(key)  # type: ignore[attr-defined]
 
     def action_delete(self) -> None:
         key = self.highlighted_key
@@ -294,3 +300,19 @@ class HistoryScreen(Screen[None]):
                 self.reload()
 
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+
+    def open_timeline(self, key: str) -> None:
+        from nanotui.engine.errors import NanotuiError
+        from nanotui.ui.screens.timeline import TimelineScreen
+
+        row = self.rows.get(key)
+        if row is None or row.suite is not None:
+            self.notify("t draws one run's timeline: open the suite with enter, then a task's results.",
+                        severity="warning")
+            return
+        try:
+            run = self.store.load_run(key)
+        except NanotuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(TimelineScreen(run, verdict=self.store.latest_verdict(key)))

@@ -22,11 +22,14 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from nanotui.engine.files import write_text_atomic
-from nanotui.engine.numbers import count, secs, usd
+from nanotui.engine.numbers import count, usd
 from nanotui.engine.results import RunResult
 from nanotui.engine.verdict.grading import AgentGrades, grade_run, grading_note
 from nanotui.ui.judging import JudgeJob, Judging, judge_status_text
 from nanotui.ui.screens.agent_detail import key_argument
+from nanotui.ui.screens.compare import open_compare
+from nanotui.ui.screens.timeline import TimelineScreen
+from nanotui.ui.widgets.advice_line import advice_line
 from nanotui.ui.widgets.results_table import ResultsTable, hidden_figures
 from nanotui.ui.widgets.theme_colors import theme_color
 from nanotui.ui.widgets.trial_summary import trial_summary
@@ -137,8 +140,9 @@ class ResultsScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="results.back"),
         Binding("e", "export", "Export report", id="results.export"),
         Binding("j", "judge", "Judge", id="results.judge"),
+        Binding("t", "timeline", "Timeline", id="results.timeline"),
+        Binding("c", "compare", "Side by side", id="results.compare"),
     ]
-
 
     class AdviceReady(Message):
         def __init__(self, advice: Advice) -> None:
@@ -228,12 +232,20 @@ class ResultsScreen(Screen[None]):
         trials.display = bool(summary)
         box = self.query_one("#results-box")
         box.border_title = f"Ranking — {grading_note(self.grades)}"
-        box.border_subtitle = f"sorted by {self.table.sort.name}"
+        self._subtitle()
         self._show_note(self.table.highlighted_agent_id)
 
+    def _subtitle(self) -> None:
+        table = self.table
+        marked = f" · {len(table.marked)} marked (c: side by side)" if table.marked else ""
+        order = " (reversed)" if table.reverse else ""
+        self.query_one("#results-box").border_subtitle = f"sorted by {table.sort.name}{order}{marked}"
+
     def on_results_table_sort_changed(self, message: ResultsTable.SortChanged) -> None:
-        order = " (reversed)" if message.reverse else ""
-        self.query_one("#results-box").border_subtitle = f"sorted by {message.name}{order}"
+        self._subtitle()
+
+    def on_results_table_marks_changed(self, message: ResultsTable.MarksChanged) -> None:
+        self._subtitle()
 
     def on_results_table_columns_changed(self, message: ResultsTable.ColumnsChanged) -> None:
         self._show_note(self.table.highlighted_agent_id)
@@ -287,8 +299,15 @@ class ResultsScreen(Screen[None]):
             parts.append(Text(f"  {line}"))
         if len(answer) > NOTE_ANSWER_LINES:
             parts.append(Text(f"  … {len(answer) - NOTE_ANSWER_LINES} more lines", style="dim"))
-        parts.append(Text("enter: the whole answer, tool trace, diffs and checks", style="dim italic"))
+        parts.append(Text("enter: the whole answer, tool trace, diffs and checks · t: timeline · "
+                          "space marks, c: side by side", style="dim italic"))
         note.update(Group(*parts))
+
+    def action_timeline(self) -> None:
+        self.app.push_screen(TimelineScreen(self.run_result, self.table.ordered()))
+
+    def action_compare(self) -> None:
+        open_compare(self, self.run_result, self.table.marked_agents(), stored_in(self.store, self.run_result))
 
     def on_results_table_open(self, message: ResultsTable.Open) -> None:
         from nanotui.ui.screens.agent_detail import AgentDetailScreen
@@ -420,28 +439,3 @@ class ResultsScreen(Screen[None]):
 
         self.app.push_screen(ExportDialog(default_report_path(self.run_result)), chosen)
 
-
-def advice_line(advice: Advice | None) -> Text:
-    if advice is None:
-        return Text("")
-    runs = len(advice.runs)
-    text = Text.assemble(("Advisor ", "bold"), (f"({runs} run{'s' if runs != 1 else ''} of this task): ", "dim"))
-    if advice.cheapest is None and advice.fastest is None:
-        text.append("no model has reached grade A or better in at least half its attempts yet.")
-    else:
-        if advice.cheapest is not None:
-            m = advice.cheapest
-            text.append("cheapest at A or better ")
-            text.append(m.display_name, style="bold")
-            text.append(f" ({usd(m.median_cost_usd)} median)")
-        if advice.fastest is not None:
-            if advice.cheapest is not None:
-                text.append(" · ")
-            m = advice.fastest
-            text.append("fastest ")
-            text.append(m.display_name, style="bold")
-            text.append(f" ({secs(m.median_wall_s)} s median)")
-    if advice.pareto:
-        text.append(" · Pareto front: ", style="dim")
-        text.append(", ".join(m.display_name for m in advice.pareto), style="dim")
-    return text

@@ -1,5 +1,5 @@
 """The ranking table on the results screen: one row per agent with checks, grades, wall,
-TTFT, tokens and cost; sortable from the keyboard."""
+TTFT, tokens and cost; sortable from the keyboard; space marks agents to see side by side."""
 
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ COLUMNS = (
 COMPACT_COLUMNS = ("rank", "model", "status", "perf", "costg", "overall", "wall")
 COMPACT_BELOW = 120
 COMPACT_MODEL_WIDTH = 18
+MAX_MARKED = 4  # agents side by side
+MARK = "◆ "
 # The column that shows each sort's figure gets the ▲/▼ mark.
 SORT_COLUMN = {"rank": "rank", "performance": "perf", "wall time": "wall", "TTFT": "ttft", "cost": "costg",
                "tokens": "tok_in", "checks": "checks", "model": "model"}
@@ -91,12 +93,18 @@ class ResultsTable(DataTable[Any]):
         Binding("s", "next_sort", "Sort by…", id="results.next_sort"),
         Binding("S", "reverse_sort", "Reverse", id="results.reverse_sort"),
         Binding("w", "toggle_columns", "All columns", id="results.toggle_columns"),
+        Binding("space", "mark", "Mark", id="results.mark"),
     ]
 
     class Open(Message):
         def __init__(self, agent_id: str) -> None:
             super().__init__()
             self.agent_id = agent_id
+
+    class MarksChanged(Message):
+        def __init__(self, marked: int) -> None:
+            super().__init__()
+            self.marked = marked
 
     class SortChanged(Message):
         def __init__(self, name: str, reverse: bool) -> None:
@@ -113,6 +121,7 @@ class ResultsTable(DataTable[Any]):
         self._compact = False
         self.sort_index = 0
         self.reverse = False
+        self.marked: set[str] = set()  # agent ids marked for side by side
 
     @property
     def compact(self) -> bool:
@@ -201,7 +210,8 @@ class ResultsTable(DataTable[Any]):
         right: dict[str, Any] = {"justify": "right"}
         return [
             Text(str(g.rank) if g else "", **right),
-            Text(a.display_name + (f" #{self.trials[a.agent_id]}" if a.agent_id in self.trials else "")),
+            Text.assemble((MARK if a.agent_id in self.marked else "", f"bold {theme_color(self, 'accent')}"),
+                          a.display_name + (f" #{self.trials[a.agent_id]}" if a.agent_id in self.trials else "")),
             status,
             checks,
             self._grade(g.performance if g else None, g=g),
@@ -254,3 +264,22 @@ class ResultsTable(DataTable[Any]):
         agent_id = self.highlighted_agent_id
         if agent_id is not None:
             self.post_message(self.Open(agent_id))
+
+    def marked_agents(self) -> list[AgentResult]:
+        """The marked agents, in the table's order."""
+        return [a for a in self.ordered() if a.agent_id in self.marked]
+
+    def action_mark(self) -> None:
+        agent_id = self.highlighted_agent_id
+        if agent_id is None:
+            return
+        if agent_id in self.marked:
+            self.marked.discard(agent_id)
+        elif len(self.marked) >= MAX_MARKED:
+            self.notify(f"Side by side takes up to {MAX_MARKED} agents: unmark one with space first.",
+                        severity="warning")
+            return
+        else:
+            self.marked.add(agent_id)
+        self._fill()
+        self.post_message(self.MarksChanged(len(self.marked)))
