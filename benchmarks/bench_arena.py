@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 import tempfile
@@ -265,21 +266,35 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
             arena.flush_all()
             await pilot.pause()
             zoom_ms: list[float] = []
+            zoom_parts: list[str] = []
+            gc_pauses: list[float] = []  # full collections during the zooms (a cause of outliers)
+            gc_start = [0.0]
+
+            def on_gc(phase: str, info: dict[str, int]) -> None:
+                if info["generation"] == 2:
+                    if phase == "start":
+                        gc_start[0] = time.perf_counter()
+                    else:
+                        gc_pauses.append(time.perf_counter() - gc_start[0])
+
             if chars:
+                gc.callbacks.append(on_gc)
                 for pane in arena.panes[:3]:  # zoom into a finished pane, from its top, then jump to its end
                     pane.focus()
                     pane.scroll("home")
                     await pilot.pause()
                     view = pane.transcript()
                     # a frame counts once it shows the pane laid out at the zoomed width
-                    zoom = await key_to_frame("enter", lambda pane=pane, view=view: arena.maximized is pane
+                    zoom = await key_to_frame("enter", lambda pane=pane, view=view: arena.zoomed is pane
                                               and view.rendered_width == view.size.width > SIZE[0] // 2)
                     end = await key_to_frame("end", lambda view=view: view.follow and view.top > 0
                                              and view.top + view.size.height == view.line_count)
                     if zoom is None or end is None:
                         raise SystemExit("zoom or end did not repaint within 5 s")
                     zoom_ms.append(1000 * (zoom + end))
-                    await key_to_frame("enter", lambda: arena.maximized is None)
+                    zoom_parts.append(f"{1000 * zoom:.1f}+{1000 * end:.1f}")
+                    await key_to_frame("enter", lambda: arena.zoomed is None)
+                gc.callbacks.remove(on_gc)
             # when the agent process started the first agent (its first request follows at once),
             # on the monotonic clock both processes share
             first_start_s = min(p.started_at for p in arena.panes if p.started_at) - app.pushed_mono
@@ -315,6 +330,8 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
     }
     if zoom_ms:
         result["zoom_and_end_max_ms"] = round(max(zoom_ms), 1)
+        result["zoom_plus_end_each_ms"] = " ".join(zoom_parts)
+        result["full_gc_during_zooms"] = f"{len(gc_pauses)} ({1000 * sum(gc_pauses):.1f} ms)"
     return result
 
 
