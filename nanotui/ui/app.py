@@ -116,7 +116,9 @@ class NanotuiApp(App[None]):
             self.notify(lines[0] + more, title="Task file left out", severity="warning", timeout=10)
         self.push_screen(HomeScreen(list(library.tasks), list(roster.entries.values())))
         self._roster_specs = list(roster.entries.values())
-        self._prepare_agents()
+        # After the first frame: a child interpreter importing the SDKs competes for the CPU
+        # with drawing the first screen (on a busy 2-core machine it made the ladder late).
+        self.call_after_refresh(self._prepare_agents)
 
     # -- the agent process ---------------------------------------------------------------
 

@@ -1,0 +1,184 @@
+"""Startup benchmark (issue 13): ``nanotui`` to a first screen that lists the ladder, and a
+headless ``nanotui run`` against a loopback server.
+
+- ``startup_s``: the installed ``nanotui`` entry point (the one beside this Python, e.g. the
+  venv's) is started in a pseudo-terminal of 160x48 with fresh temporary ``NANOTUI_*_DIR``
+  folders and no provider keys; the time runs from the spawn to the moment the terminal
+  output holds the home screen's task list with the ladder's first and last tasks (their
+  titles, read from the built-in ladder). No fixed sleeps: the output is read as it comes.
+  One untimed launch first (it writes the first-run files and warms the OS's file cache),
+  then ``--runs`` timed ones: median and max. Target: max <= 0.8 s.
+- ``headless_run_s``: ``nanotui run json-answer --model openai:gpt-5-mini --no-judge`` as a
+  process, from spawn to exit, against a loopback OpenAI server (a child process) answering
+  at once; median of ``--runs``. The issue asks for it to stay unchanged or get faster:
+  compare the figure with the same command on the commit before (no target here).
+
+Run: python benchmarks/bench_startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import select
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.loopback import ServerProcess
+from benchmarks.machine import cpu_name
+
+COLUMNS, ROWS = 160, 48
+TARGET_S = 0.8
+TIMEOUT_S = 30.0
+# ANSI control sequences (CSI, OSC, and two-byte escapes): what is left is the text drawn.
+ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
+def entry_point() -> str:
+    path = Path(sys.executable).with_name("nanotui")
+    if not path.exists():
+        found = shutil.which("nanotui")
+        if found is None:
+            raise SystemExit("no nanotui entry point beside this Python or on PATH: pip install -e .")
+        return found
+    return str(path)
+
+
+def clean_env(dirs: Path) -> dict[str, str]:
+    """No provider keys, base URLs or proxies; nanotui's four folders in ``dirs``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith(("_API_KEY", "_BASE_URL", "_PROXY", "_proxy")) and not k.startswith("NANOTUI_")}
+    for name in ("CONFIG", "DATA", "CACHE", "STATE"):
+        folder = dirs / name.lower()
+        folder.mkdir(exist_ok=True)
+        env[f"NANOTUI_{name}_DIR"] = str(folder)
+    env.update(TERM="xterm-256color", COLORTERM="truecolor", NO_PROXY="127.0.0.1,localhost",
+               OLLAMA_HOST="http://127.0.0.1:9")  # no Ollama: the readiness probe fails at once
+    env.pop("TEXTUAL", None)
+    return env
+
+
+def ladder_markers() -> list[str]:
+    """The first and last titles of the built-in ladder, as Home lists them."""
+    from nanotui.engine.run.suite import load_suite
+    from nanotui.engine.tasks.library import load_library
+
+    ids = load_suite("ladder").tasks
+    titles = {t.id: t.title for t in load_library().tasks}
+    return [titles[ids[0]][:20], titles[ids[-1]][:20]]
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads) so far, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
+def launch(exe: str, env: dict[str, str], markers: list[str]) -> tuple[float, float]:
+    """Seconds from spawn to the markers on the terminal, and the CPU seconds nanotui's
+    process used by then (less than the wall time when it waited, e.g. on a busy machine)."""
+    import fcntl
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([exe], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+                            close_fds=True)
+    os.close(slave)
+    seen = ""
+    elapsed = None
+    cpu = 0.0
+    try:
+        while time.perf_counter() - t0 < TIMEOUT_S:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 1 << 16)
+            except OSError:
+                break
+            seen += chunk.decode("utf-8", "replace")
+            # keep a tail (markers never span more than a screen of output)
+            text = ANSI.sub("", seen)
+            if all(m in text for m in markers):
+                elapsed = time.perf_counter() - t0
+                cpu = cpu_s(proc.pid)
+                break
+            seen = seen[-200_000:]
+    finally:
+        try:
+            os.write(master, b"\x11")  # ctrl+q
+            proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    if elapsed is None:
+        tail = ANSI.sub("", seen)[-400:]
+        raise SystemExit(f"the home screen never listed the ladder ({markers}); last output: {tail!r}")
+    return elapsed, cpu
+
+
+def headless_run(exe: str, env: dict[str, str], workdir: Path) -> float:
+    t0 = time.perf_counter()
+    result = subprocess.run([exe, "run", "json-answer", "--model", "openai:gpt-5-mini", "--no-judge", "--yes",
+                             "--json", str(workdir / "out.json")], env=env, capture_output=True, text=True,
+                            timeout=120)
+    elapsed = time.perf_counter() - t0
+    if not (workdir / "out.json").exists():
+        raise SystemExit(f"nanotui run failed ({result.returncode}): {result.stderr.strip()[-400:]}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    exe = entry_point()
+    markers = ladder_markers()
+    with tempfile.TemporaryDirectory(prefix="nanotui-startup-") as tmp:
+        env = clean_env(Path(tmp))
+        first, _ = launch(exe, env, markers)
+        measured = [launch(exe, env, markers) for _ in range(args.runs)]
+        times = [t for t, _ in measured]
+        cpus = [c for _, c in measured]
+        reply = '{"answer": "plum"}'
+        with ServerProcess(["gpt-5-mini"], text=reply) as url:
+            run_env = dict(env, OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=url)
+            headless_run(exe, run_env, Path(tmp))  # untimed: first-run files
+            runs = [headless_run(exe, run_env, Path(tmp)) for _ in range(args.runs)]
+    load = os.getloadavg()[0]
+    print(f"{'cpu':32} {cpu_name()}")
+    print(f"{'load_average_1min':32} {load:.2f}")
+    print(f"{'terminal':32} {COLUMNS}x{ROWS}")
+    print(f"{'waits_for':32} {' + '.join(markers)}")
+    print(f"{'startup_first_launch_s':32} {first:.3f}")
+    print(f"{'startup_s_median':32} {statistics.median(times):.3f}")
+    print(f"{'startup_s_max':32} {max(times):.3f}")
+    print(f"{'startup_s_each':32} {' '.join(f'{t:.3f}' for t in times)}")
+    print(f"{'startup_cpu_s_median':32} {statistics.median(cpus):.3f}")
+    print(f"{'headless_run_s_median':32} {statistics.median(runs):.3f}")
+    print(f"{'headless_run_s_each':32} {' '.join(f'{t:.3f}' for t in runs)}")
+    ok = max(times) <= TARGET_S
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
