@@ -13,7 +13,11 @@ headless ``nanotui run`` against a loopback server.
   at once; median of ``--runs``. The issue asks for it to stay unchanged or get faster:
   compare the figure with the same command on the commit before (no target here).
 
-Run: python benchmarks/bench_startup.py [--runs 5]
+``--baseline DIR`` also runs another checkout of nanotui (e.g. ``git archive COMMIT | tar -x
+-C DIR``) with the same Python, launch for launch in turn with this one, so that both meet the
+same machine load, and prints its figures as ``baseline_*`` (the result is this code's).
+
+Run: python benchmarks/bench_startup.py [--runs 5] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -87,7 +91,18 @@ def cpu_s(pid: int) -> float:
         return float("nan")
 
 
-def launch(exe: str, env: dict[str, str], markers: list[str]) -> tuple[float, float]:
+def command(code: Path | None) -> list[str]:
+    """The installed entry point, or ``code``'s nanotui run with this Python."""
+    if code is None:
+        return [entry_point()]
+    return [sys.executable, "-c", "import sys; from nanotui.cli import main; sys.exit(main())"]
+
+
+def code_env(env: dict[str, str], code: Path | None) -> dict[str, str]:
+    return env if code is None else dict(env, PYTHONPATH=str(code))
+
+
+def launch(exe: list[str], env: dict[str, str], markers: list[str]) -> tuple[float, float]:
     """Seconds from spawn to the markers on the terminal, and the CPU seconds nanotui's
     process used by then (less than the wall time when it waited, e.g. on a busy machine)."""
     import fcntl
@@ -96,7 +111,7 @@ def launch(exe: str, env: dict[str, str], markers: list[str]) -> tuple[float, fl
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     t0 = time.perf_counter()
-    proc = subprocess.Popen([exe], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+    proc = subprocess.Popen(exe, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
                             close_fds=True)
     os.close(slave)
     seen = ""
@@ -135,9 +150,10 @@ def launch(exe: str, env: dict[str, str], markers: list[str]) -> tuple[float, fl
     return elapsed, cpu
 
 
-def headless_run(exe: str, env: dict[str, str], workdir: Path) -> float:
+def headless_run(exe: list[str], env: dict[str, str], workdir: Path) -> float:
+    (workdir / "out.json").unlink(missing_ok=True)
     t0 = time.perf_counter()
-    result = subprocess.run([exe, "run", "json-answer", "--model", "openai:gpt-5-mini", "--no-judge", "--yes",
+    result = subprocess.run([*exe, "run", "json-answer", "--model", "openai:gpt-5-mini", "--no-judge", "--yes",
                              "--json", str(workdir / "out.json")], env=env, capture_output=True, text=True,
                             timeout=120)
     elapsed = time.perf_counter() - t0
@@ -149,32 +165,46 @@ def headless_run(exe: str, env: dict[str, str], workdir: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="another checkout to measure in turn with this one")
     args = parser.parse_args()
-    exe = entry_point()
     markers = ladder_markers()
+    load_start = os.getloadavg()[0]
+    codes: list[Path | None] = [None] + ([args.baseline.resolve()] if args.baseline else [])
+    starts: dict[Path | None, list[tuple[float, float]]] = {c: [] for c in codes}
+    runs: dict[Path | None, list[float]] = {c: [] for c in codes}
     with tempfile.TemporaryDirectory(prefix="nanotui-startup-") as tmp:
         env = clean_env(Path(tmp))
-        first, _ = launch(exe, env, markers)
-        measured = [launch(exe, env, markers) for _ in range(args.runs)]
-        times = [t for t, _ in measured]
-        cpus = [c for _, c in measured]
-        reply = '{"answer": "plum"}'
-        with ServerProcess(["gpt-5-mini"], text=reply) as url:
+        first = launch(command(None), env, markers)[0]
+        for code in codes[1:]:
+            launch(command(code), code_env(env, code), markers)  # untimed
+        for _ in range(args.runs):
+            for code in codes:
+                starts[code].append(launch(command(code), code_env(env, code), markers))
+        with ServerProcess(["gpt-5-mini"], text='{"answer": "plum"}') as url:
             run_env = dict(env, OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=url)
-            headless_run(exe, run_env, Path(tmp))  # untimed: first-run files
-            runs = [headless_run(exe, run_env, Path(tmp)) for _ in range(args.runs)]
+            for code in codes:
+                headless_run(command(code), code_env(run_env, code), Path(tmp))  # untimed: first-run files
+            for _ in range(args.runs):
+                for code in codes:
+                    runs[code].append(headless_run(command(code), code_env(run_env, code), Path(tmp)))
     load = os.getloadavg()[0]
     print(f"{'cpu':32} {cpu_name()}")
-    print(f"{'load_average_1min':32} {load:.2f}")
+    print(f"{'load_average_1min_start_end':32} {load_start:.2f} {load:.2f}")
     print(f"{'terminal':32} {COLUMNS}x{ROWS}")
     print(f"{'waits_for':32} {' + '.join(markers)}")
     print(f"{'startup_first_launch_s':32} {first:.3f}")
-    print(f"{'startup_s_median':32} {statistics.median(times):.3f}")
-    print(f"{'startup_s_max':32} {max(times):.3f}")
-    print(f"{'startup_s_each':32} {' '.join(f'{t:.3f}' for t in times)}")
-    print(f"{'startup_cpu_s_median':32} {statistics.median(cpus):.3f}")
-    print(f"{'headless_run_s_median':32} {statistics.median(runs):.3f}")
-    print(f"{'headless_run_s_each':32} {' '.join(f'{t:.3f}' for t in runs)}")
+    for code in codes:
+        prefix = "" if code is None else "baseline_"
+        times = [t for t, _ in starts[code]]
+        print(f"{prefix + 'startup_s_median':32} {statistics.median(times):.3f}")
+        print(f"{prefix + 'startup_s_max':32} {max(times):.3f}")
+        print(f"{prefix + 'startup_s_each':32} {' '.join(f'{t:.3f}' for t in times)}")
+        print(f"{prefix + 'startup_cpu_s_median':32} {statistics.median(c for _, c in starts[code]):.3f}")
+        print(f"{prefix + 'headless_run_s_median':32} {statistics.median(runs[code]):.3f}")
+        print(f"{prefix + 'headless_run_s_each':32} {' '.join(f'{t:.3f}' for t in runs[code])}")
+    if args.baseline:
+        print(f"{'baseline':32} {args.baseline}")
+    times = [t for t, _ in starts[None]]
     ok = max(times) <= TARGET_S
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -94,10 +94,10 @@ async def test_find_next_previous_wrap_and_escape(tmp_path: Path) -> None:
     async with Host(arena).run_test(size=SIZE) as pilot:
         pane = await zoomed(pilot, arena)
         view = pane.transcript()
-        bar = pane.query_one(FindBar)
-        count = bar.query_one("#find-count")
-        assert not bar.is_open and "Find" in arena.query_one("#arena-keys").markup
+        assert not pane.query(FindBar) and "Find" in arena.query_one("#arena-keys").markup
         await pilot.press("slash")
+        bar = pane.query_one(FindBar)  # mounted on the first use
+        count = bar.query_one("#find-count")
         assert bar.is_open and isinstance(arena.focused, Input)
         await pilot.press(*"plum")
         await pilot.pause()
@@ -154,7 +154,7 @@ async def test_find_is_only_offered_zoomed(tmp_path: Path) -> None:
         feed(arena)
         await pilot.press("slash")
         await pilot.pause()
-        assert not arena.panes[0].query_one(FindBar).is_open
+        assert not arena.panes[0].query(FindBar)
         assert "Find" not in arena.query_one("#arena-keys").markup
 
 

@@ -436,9 +436,9 @@ class ArenaScreen(Screen[None]):
         if (pane := self._focused_pane()) is not None:
             self.zoom(None if self.zoomed is pane else pane)
 
-    def action_find(self) -> None:
+    async def action_find(self) -> None:
         if self.zoomed is not None:
-            self.zoomed.open_find()
+            await self.zoomed.open_find()
 
     def action_toggle_reasoning(self) -> None:
         pane = self._focused_pane()

@@ -166,13 +166,13 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
         self._subtitle = ""
         self._error_shown: str | None = None
         self._quiet = True  # the last flush brought nothing new
+        self._bar: FindBar | None = None  # mounted on the first ``/``: sixteen idle ones cost every restyle
         self.border_title = escape(live.display_name)
 
     def compose(self) -> ComposeResult:
         yield Counters(id="counters")
         yield TranscriptView("waiting for a free slot…", id="transcript")
         yield Static(id="pane-error", markup=False)
-        yield FindBar(id="find-bar")
 
     def on_mount(self) -> None:
         self.refresh_counters()
@@ -363,25 +363,26 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
 
     # -- find (zoomed) ----------------------------------------------------------------------
 
-    def _find_bar(self) -> FindBar:
-        return self.query_one("#find-bar", FindBar)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("find_step", "close_find"):
-            return self.is_attached and self._find_bar().is_open
+            return self._bar is not None and self._bar.is_open
         return True
 
-    def open_find(self) -> None:
-        self._find_bar().open()
+    async def open_find(self) -> None:
+        if self._bar is None:
+            self._bar = FindBar(id="find-bar")
+            await self.mount(self._bar)
+        self._bar.open()
 
     def close_find(self) -> None:
-        if self._find_bar().is_open:
-            self._find_bar().action_close()
+        if self._bar is not None and self._bar.is_open:
+            self._bar.action_close()
 
     def find(self, text: str, step: int = 0) -> tuple[int, int]:
         """Show a match of ``text`` in the transcript (see :meth:`TranscriptView.find`)."""
         current, total = self.transcript().find(text, step)
-        self._find_bar().show_count(current, total)
+        if self._bar is not None:
+            self._bar.show_count(current, total)
         return current, total
 
     def on_find_bar_asked(self, message: FindBar.Asked) -> None:
@@ -391,7 +392,7 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
             self.focus()
 
     def action_find_step(self, step: int) -> None:
-        self.find(self._find_bar().text, step)
+        self.find(self._bar.text if self._bar is not None else "", step)
 
     def action_close_find(self) -> None:
         self.close_find()
