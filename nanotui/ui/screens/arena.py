@@ -312,9 +312,10 @@ class ArenaScreen(Screen[None]):
     @work(exclusive=True, group="arena-run", exit_on_error=False)
     async def _run(self) -> None:
         # What is alive now (Textual, the SDKs, price data, earlier screens) outlives the run:
-        # keep it out of the collector's full scans for the run's duration; each scan stalled
-        # the UI 100-200 ms while sixteen agents streamed. Collect first so that earlier
-        # garbage is not frozen; unfreeze when the run is over so nothing is kept for good.
+        # keep it out of the collector's full scans; each scan stalled the UI 100-200 ms while
+        # sixteen agents streamed. Unfreeze what the last run froze and collect first, so that
+        # earlier garbage (a left arena) goes now and is not frozen.
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
         try:
@@ -322,10 +323,10 @@ class ArenaScreen(Screen[None]):
         except RunInterrupted:  # the screen went away mid-run: what finished is saved
             raise asyncio.CancelledError from None
         finally:
-            gc.unfreeze()
-            # What was frozen is due a full collection: take it now, as the run ends, not in
-            # the middle of the user's next keys (one met a zoom: 85-190 ms on the Xeon).
+            # What the run built joins the frozen set (what of it dies goes at the next run's
+            # start): unfrozen, a full scan of it fell in the next keys (a zoom: 100-300 ms).
             gc.collect()
+            gc.freeze()
         self._finish(run)
 
     def _finish(self, run: RunResult) -> None:
