@@ -469,7 +469,10 @@ async def test_streamed_text_arrives_whole_and_estimates_turn_exact(servers: Ser
         assert arena.result is not None and arena.result.agents[0].status == "ok"
         import gc
 
-        assert gc.get_freeze_count() == 0  # frozen for the run only, never kept for good
+        assert gc.get_freeze_count() > 0  # frozen while the arena is shown (no full scans of it)
+        await pilot.press("escape")  # the run is over: back to the screen before
+        await wait_for(pilot, lambda: not arena.is_attached, "the arena to close")
+        assert gc.get_freeze_count() == 0  # never kept for good
 
 
 async def test_cancel_one_agent_with_c_others_go_on(servers: Servers, workspace: Path) -> None:

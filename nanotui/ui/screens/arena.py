@@ -201,6 +201,9 @@ class ArenaScreen(Screen[None]):
     def on_resize(self) -> None:
         self._layout_grid()
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # the screen is gone: nothing stays frozen for good
+
     def _layout_grid(self) -> None:
         width, height = self.size.width, max(1, self.size.height - 2)  # status line + footer
         cols, rows = grid_shape(len(self.agent_ids), width, height)
@@ -312,9 +315,8 @@ class ArenaScreen(Screen[None]):
     @work(exclusive=True, group="arena-run", exit_on_error=False)
     async def _run(self) -> None:
         # What is alive now (Textual, the SDKs, price data, earlier screens) outlives the run:
-        # keep it out of the collector's full scans; each scan stalled the UI 100-200 ms while
-        # sixteen agents streamed. Unfreeze what the last run froze and collect first, so that
-        # earlier garbage (a left arena) goes now and is not frozen.
+        # keep it out of the collector's full scans, which stalled the UI 100-200 ms each while
+        # sixteen agents streamed. Collect first so that earlier garbage is not frozen.
         gc.unfreeze()
         gc.collect()
         gc.freeze()
@@ -323,8 +325,8 @@ class ArenaScreen(Screen[None]):
         except RunInterrupted:  # the screen went away mid-run: what finished is saved
             raise asyncio.CancelledError from None
         finally:
-            # What the run built joins the frozen set (what of it dies goes at the next run's
-            # start): unfrozen, a full scan of it fell in the next keys (a zoom: 100-300 ms).
+            # What the run built joins the frozen set while this screen is shown (unfrozen, a
+            # full scan of it fell in the next keys: a zoom took 100-300 ms); see on_unmount.
             gc.collect()
             gc.freeze()
         self._finish(run)
@@ -373,14 +375,12 @@ class ArenaScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "results":
             return self.done
-        if action == "cancel_agent":
+        if action in ("cancel_agent", "interrupt"):
             return not self.done
         if action in ("unzoom", "find"):
             return self.zoomed is not None
         if action == "cancel_run":
             return not self.done and self.zoomed is None
-        if action == "interrupt":
-            return not self.done
         if action == "leave":
             return self.done and self.zoomed is None
         return True
