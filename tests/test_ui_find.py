@@ -141,6 +141,7 @@ async def test_no_match_and_escape_from_the_box(tmp_path: Path) -> None:
         await pilot.press("slash", *"quince")
         await pilot.pause()
         bar = pane.query_one(FindBar)
+        assert bar.text == "quince"  # n and c are typed, not the pane's or the arena's keys
         assert str(bar.query_one("#find-count").render()) == "no match"
         assert pane.transcript().top == top  # nothing to go to: the view stays
         await pilot.press("escape")

@@ -265,9 +265,9 @@ class ArenaScreen(Screen[None]):
             pane.refresh_counters(now)
             await asyncio.sleep(0)
         self._refresh_status(now)
-        pane = self._focused_pane()
-        if pane is not None and self.zoomed is None:
-            pane.prepare_zoom()  # a finished or quiet pane: its zoom paints from cached lines
+        focused = self._focused_pane()
+        if focused is not None and self.zoomed is None:
+            focused.prepare_zoom()  # a finished or quiet pane: its zoom paints from cached lines
 
     def flush_all(self) -> None:
         """Every pane takes all its queued events now (end of run, tests)."""

@@ -324,7 +324,8 @@ class TranscriptView(Widget, can_focus=False):
                         self.blocks[position].line(local, width, ctx)
         for block, flag in zip(texts, changed):
             block.count_changed = flag
-            block.line_count(self._width, ctx)  # back to the view's layout (``settled`` reads it)
+            if self._width > 0:
+                block.line_count(self._width, ctx)  # back to the view's layout (``settled`` reads it)
 
     def _update_after_paint(self) -> None:
         self._recount_due = False
