@@ -184,3 +184,17 @@ async def test_a_focused_quiet_pane_renders_its_zoom_ahead(tmp_path: Path) -> No
         view = pane.transcript()
         last = [view._line(i) for i in range(view.line_count - 5, view.line_count)]
         assert last == fresh.lines(zoom_width, ctx)[-5:]
+
+
+async def test_leaving_the_zoom_closes_the_find_box(tmp_path: Path) -> None:
+    arena = make_arena(tmp_path)
+    async with Host(arena).run_test(size=SIZE) as pilot:
+        pane = await zoomed(pilot, arena)
+        await pilot.press("slash", *"plum", "enter")
+        await pilot.pause()
+        bar = pane.query_one(FindBar)
+        assert bar.is_open and str(bar.query_one("#find-count").render()) == "2/4"
+        await pilot.press("enter")  # the pane has the keys: enter un-zooms
+        await pilot.pause()
+        assert arena.zoomed is None and not bar.is_open
+        assert pane.transcript()._needle == ""  # no highlight left in the grid
