@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 import tempfile
@@ -261,10 +262,25 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
             streamed_s = time.perf_counter() - streaming_from
             cpu_s = time.process_time() - cpu_from
             agent_cpu_s = _cpu_s(process.pid or 0) - agent_cpu_from
+            # full collections from here on (after a run the app takes one; a later one that
+            # falls in a zoom shows as an outlier): (start, seconds)
+            full_gcs: list[tuple[float, float]] = []
+            gc_start = [0.0]
+
+            def on_gc(phase: str, info: dict[str, int]) -> None:
+                if info["generation"] == 2:
+                    if phase == "start":
+                        gc_start[0] = time.perf_counter()
+                    else:
+                        full_gcs.append((gc_start[0], time.perf_counter() - gc_start[0]))
+
+            gc.callbacks.append(on_gc)
             await lag_task
             arena.flush_all()
             await pilot.pause()
             zoom_ms: list[float] = []
+            zoom_parts: list[str] = []
+            zooms_from = time.perf_counter()
             if chars:
                 for pane in arena.panes[:3]:  # zoom into a finished pane, from its top, then jump to its end
                     pane.focus()
@@ -272,14 +288,18 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
                     await pilot.pause()
                     view = pane.transcript()
                     # a frame counts once it shows the pane laid out at the zoomed width
-                    zoom = await key_to_frame("enter", lambda pane=pane, view=view: arena.maximized is pane
+                    zoom = await key_to_frame("enter", lambda pane=pane, view=view: arena.zoomed is pane
                                               and view.rendered_width == view.size.width > SIZE[0] // 2)
                     end = await key_to_frame("end", lambda view=view: view.follow and view.top > 0
                                              and view.top + view.size.height == view.line_count)
                     if zoom is None or end is None:
                         raise SystemExit("zoom or end did not repaint within 5 s")
                     zoom_ms.append(1000 * (zoom + end))
-                    await key_to_frame("enter", lambda: arena.maximized is None)
+                    zoom_parts.append(f"{1000 * zoom:.1f}+{1000 * end:.1f}")
+                    await key_to_frame("enter", lambda: arena.zoomed is None)
+            gc.callbacks.remove(on_gc)
+            gc_before = [d for t, d in full_gcs if t < zooms_from]
+            gc_during = [d for t, d in full_gcs if t >= zooms_from]
             # when the agent process started the first agent (its first request follows at once),
             # on the monotonic clock both processes share
             first_start_s = min(p.started_at for p in arena.panes if p.started_at) - app.pushed_mono
@@ -315,6 +335,9 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
     }
     if zoom_ms:
         result["zoom_and_end_max_ms"] = round(max(zoom_ms), 1)
+        result["zoom_plus_end_each_ms"] = " ".join(zoom_parts)
+        result["full_gc_after_run_before_zooms"] = f"{len(gc_before)} ({1000 * sum(gc_before):.1f} ms)"
+        result["full_gc_during_zooms"] = f"{len(gc_during)} ({1000 * sum(gc_during):.1f} ms)"
     return result
 
 

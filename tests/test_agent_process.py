@@ -157,7 +157,7 @@ async def test_a_pane_hidden_by_a_zoom_keeps_its_text_and_shows_it_after(servers
     arena = make_arena(workspace, ["gpt-5", "gpt-5-mini"])
     async with ArenaHost(arena).run_test(size=SIZE) as pilot:
         await pilot.press("enter")  # zoom a1
-        assert arena.maximized is arena.pane("a1")
+        assert arena.zoomed is arena.pane("a1")
         go.set()
         hidden = arena.pane("a2")
         await wait_for(pilot, lambda: hidden.text == "arrives while hidden", "a2's text (folded by the timer)")

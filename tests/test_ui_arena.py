@@ -297,7 +297,7 @@ def test_snapshot_zoomed_pane_with_reasoning_open(snap_compare, servers: Servers
         await run_three_to_mid(pilot, arena, clock, go, texts)
         await pilot.press("enter", "t")
         await pilot.pause()
-        assert arena.maximized is arena.pane("a1")
+        assert arena.zoomed is arena.pane("a1")
 
     assert snap_compare(ArenaHost(arena), terminal_size=SIZE, run_before=run_before)
 
@@ -469,7 +469,10 @@ async def test_streamed_text_arrives_whole_and_estimates_turn_exact(servers: Ser
         assert arena.result is not None and arena.result.agents[0].status == "ok"
         import gc
 
-        assert gc.get_freeze_count() == 0  # frozen for the run only, never kept for good
+        assert gc.get_freeze_count() > 0  # frozen while the arena is shown (no full scans of it)
+        await pilot.press("escape")  # the run is over: back to the screen before
+        await wait_for(pilot, lambda: not arena.is_attached, "the arena to close")
+        assert gc.get_freeze_count() == 0  # never kept for good
 
 
 async def test_cancel_one_agent_with_c_others_go_on(servers: Servers, workspace: Path) -> None:
@@ -536,11 +539,11 @@ async def test_enter_zooms_and_escape_only_unzooms(servers: Servers, workspace: 
     async with host.run_test(size=SIZE) as pilot:
         await settle(pilot, arena, {"a1": "one", "a2": "two"})
         await pilot.press("right", "enter")
-        assert arena.maximized is arena.pane("a2")
+        assert arena.zoomed is arena.pane("a2")
         assert arena.pane("a2").region.width == SIZE[0]
         await pilot.press("escape")
         await pilot.pause()
-        assert arena.maximized is None and host.screen is arena  # no "cancel the run?" question
+        assert arena.zoomed is None and host.screen is arena  # no "cancel the run?" question
 
 
 async def test_r_shows_results_only_when_done(servers: Servers, workspace: Path) -> None:

@@ -133,7 +133,9 @@ class NanotuiApp(App[None]):
         if self._replay is not None:  # a replay needs no agents; a run from home starts its own
             self.replay_run(self._replay.run, self._replay.events, speed=self._replay.speed)
             return
-        self._prepare_agents()
+        # After the first frame: a child interpreter importing the SDKs competes for the CPU
+        # with drawing the first screen (on a busy 2-core machine it made the ladder late).
+        self.call_after_refresh(self._prepare_agents)
 
     # -- the agent process ---------------------------------------------------------------
 

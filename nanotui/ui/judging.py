@@ -18,25 +18,32 @@ from textual.message import Message
 
 from nanotui.engine.errors import NanotuiError
 from nanotui.engine.numbers import usd
-from nanotui.engine.results import RunResult
-from nanotui.engine.run.service import judge_run
 from nanotui.engine.secrets import redact
-from nanotui.engine.verdict.judge import JudgeProgress
-from nanotui.engine.verdict.jury import DEFAULT_PASSES, Jury, JuryChoice, choose_jury, estimate_cost
-from nanotui.engine.verdict.verdict import Verdict
 
 if TYPE_CHECKING:
     from nanotui.engine.history.store import RunStore
+    from nanotui.engine.results import RunResult
+    from nanotui.engine.verdict.judge import JudgeProgress
+    from nanotui.engine.verdict.jury import JuryChoice
+    from nanotui.engine.verdict.verdict import Verdict
     from nanotui.ui.app import NanotuiApp
 
 PROGRESS_EVERY_S = 0.2  # progress reports come per streamed delta; the screen needs far fewer
+# The jury and the run machinery are imported when a judge is first asked about, not when the
+# app opens (they pull in the agent loop: ~0.1-0.25 s of the first screen on the Xeon).
+
+
+def _default_passes() -> int:
+    from nanotui.engine.verdict.jury import DEFAULT_PASSES
+
+    return DEFAULT_PASSES
 
 
 @dataclass
 class JudgeJob:
     run_id: str
     choice: JuryChoice
-    passes: int = DEFAULT_PASSES
+    passes: int = field(default_factory=_default_passes)
     estimate: dict[str, float | None] | None = None  # juror spec -> least cost, before it starts
     progress: JudgeProgress | None = None
     verdict: Verdict | None = None
@@ -71,6 +78,8 @@ class Judging:
 
     def choice(self) -> JuryChoice:
         """The default jury, or none with the reason (a broken NANOTUI_JUDGE is a reason too)."""
+        from nanotui.engine.verdict.jury import JuryChoice, choose_jury
+
         try:
             return choose_jury()
         except NanotuiError as exc:
@@ -90,6 +99,8 @@ class Judging:
         return job
 
     async def _judge(self, job: JudgeJob, run: RunResult, rubric: str | None, store: RunStore | None) -> None:
+        from nanotui.engine.run.service import judge_run
+        from nanotui.engine.verdict.jury import Jury, estimate_cost
         from nanotui.providers.registry import SdkProviders
 
         providers = SdkProviders()

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
 from textual.markup import escape
 from textual.message import Message
 from textual.reactive import Reactive
@@ -43,7 +42,7 @@ from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
 from nanotui.ui.widgets.arena_lines import KeyHints, StatusLine
 from nanotui.ui.widgets.estimates import load_estimates
-from nanotui.ui.widgets.pane_grid import grid_shape
+from nanotui.ui.widgets.pane_grid import PaneGrid, grid_shape
 
 if TYPE_CHECKING:
     from nanotui.ui.suite_run import SuiteRun
@@ -59,8 +58,6 @@ class ArenaScreen(Screen[None]):
     # two panes whose focus style changes repaint themselves, which is all that changes. A
     # full repaint of sixteen streaming panes cost ~40-60 ms of CPU per arrow key on the Xeon.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
-    ESCAPE_TO_MINIMIZE = True
-    ALLOW_IN_MAXIMIZED_VIEW = "#arena-status, #arena-keys"
     DEFAULT_CSS = """
     ArenaScreen {
         layout: vertical;
@@ -92,13 +89,14 @@ class ArenaScreen(Screen[None]):
         Binding("shift+tab", "move_focus('previous')", "Previous pane", show=False, id="arena.focus_previous"),
         Binding("enter", "zoom", "Zoom", id="arena.zoom"),
         Binding("t", "toggle_reasoning", "Reasoning", id="arena.reasoning"),
+        Binding("slash", "find", "Find", id="arena.find"),  # zoomed: the pane's find box
         Binding("pageup", "scroll_pane('page_up')", "Scroll up", show=False, id="arena.page_up"),
         Binding("pagedown", "scroll_pane('page_down')", "Scroll down", show=False, id="arena.page_down"),
         Binding("home", "scroll_pane('home')", "Top", show=False, id="arena.home"),
         Binding("end", "scroll_pane('end')", "Bottom", show=False, id="arena.end"),
         Binding("c", "cancel_agent", "Cancel agent", id="arena.cancel_agent"),
         Binding("r", "results", "Results", id="arena.results"),
-        # escape: un-zoom when zoomed (Textual's minimize), else ask to cancel, else go back
+        # escape: un-zoom when zoomed, else ask to cancel, else go back
         Binding("escape", "unzoom", "Back to grid", id="arena.unzoom"),
         Binding("escape", "cancel_run", "Cancel run", id="arena.cancel_run"),
         Binding("escape", "leave", "Back", id="arena.leave"),
@@ -163,6 +161,7 @@ class ArenaScreen(Screen[None]):
         self._history_reported = False
         self._judge_note = ""
         self._columns = 1
+        self._grid: PaneGrid | None = None
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -179,7 +178,8 @@ class ArenaScreen(Screen[None]):
                 remote.start()
                 self.recorded = remote
         yield StatusLine(id="arena-status")
-        with Grid(id="arena-grid"):
+        self._grid = PaneGrid(id="arena-grid")
+        with self._grid:
             for agent_id in self.agent_ids:
                 pane = AgentPane(self.board.agents[agent_id], clock=self.clock, id=f"pane-{agent_id}")
                 self._panes[agent_id] = pane
@@ -201,15 +201,15 @@ class ArenaScreen(Screen[None]):
     def on_resize(self) -> None:
         self._layout_grid()
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # the screen is gone: nothing stays frozen for good
+
     def _layout_grid(self) -> None:
-        grid = self.query_one("#arena-grid", Grid)
         width, height = self.size.width, max(1, self.size.height - 2)  # status line + footer
         cols, rows = grid_shape(len(self.agent_ids), width, height)
         self._columns = cols
-        grid.styles.grid_size_columns = cols
-        grid.styles.grid_size_rows = rows
-        grid.styles.grid_columns = "1fr"
-        grid.styles.grid_rows = "1fr"
+        if self._grid is not None:
+            self._grid.set_shape(cols, rows)
 
     @property
     def panes(self) -> list[AgentPane]:
@@ -258,13 +258,16 @@ class ArenaScreen(Screen[None]):
         behind."""
         now = self.clock()
         for pane in self.panes:
-            if self.maximized is not None and self.maximized is not pane:
+            if self.zoomed is not None and self.zoomed is not pane:
                 pane.flush(render=False)
                 continue
             pane.flush()
             pane.refresh_counters(now)
             await asyncio.sleep(0)
         self._refresh_status(now)
+        focused = self._focused_pane()
+        if focused is not None and self.zoomed is None:
+            focused.prepare_zoom()  # a finished or quiet pane: its zoom paints from cached lines
 
     def flush_all(self) -> None:
         """Every pane takes all its queued events now (end of run, tests)."""
@@ -312,9 +315,9 @@ class ArenaScreen(Screen[None]):
     @work(exclusive=True, group="arena-run", exit_on_error=False)
     async def _run(self) -> None:
         # What is alive now (Textual, the SDKs, price data, earlier screens) outlives the run:
-        # keep it out of the collector's full scans for the run's duration; each scan stalled
-        # the UI 100-200 ms while sixteen agents streamed. Collect first so that earlier
-        # garbage is not frozen; unfreeze when the run is over so nothing is kept for good.
+        # keep it out of the collector's full scans, which stalled the UI 100-200 ms each while
+        # sixteen agents streamed. Collect first so that earlier garbage is not frozen.
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
         try:
@@ -322,7 +325,10 @@ class ArenaScreen(Screen[None]):
         except RunInterrupted:  # the screen went away mid-run: what finished is saved
             raise asyncio.CancelledError from None
         finally:
-            gc.unfreeze()
+            # What the run built joins the frozen set while this screen is shown (unfrozen, a
+            # full scan of it fell in the next keys: a zoom took 100-300 ms); see on_unmount.
+            gc.collect()
+            gc.freeze()
         self._finish(run)
 
     def _finish(self, run: RunResult) -> None:
@@ -369,48 +375,45 @@ class ArenaScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "results":
             return self.done
-        if action == "cancel_agent":
+        if action in ("cancel_agent", "interrupt"):
             return not self.done
-        if action == "unzoom":
-            return self.maximized is not None
+        if action in ("unzoom", "find"):
+            return self.zoomed is not None
         if action == "cancel_run":
-            return not self.done and self.maximized is None
-        if action == "interrupt":
-            return not self.done
+            return not self.done and self.zoomed is None
         if action == "leave":
-            return self.done and self.maximized is None
+            return self.done and self.zoomed is None
         return True
 
-    def watch_maximized(self) -> None:
+    @property
+    def zoomed(self) -> AgentPane | None:
+        """The pane shown alone, if one is."""
+        return self._grid.zoomed if self._grid is not None else None  # type: ignore[return-value]
+
+    def zoom(self, pane: AgentPane | None) -> None:
+        """Show ``pane`` alone (``None``: the grid again)."""
+        if self.zoomed is not None and pane is not self.zoomed:
+            self.zoomed.close_find()
+        if self._grid is not None:
+            self._grid.zoom(pane)
         self._refresh_keys()  # escape un-zooms while zoomed
 
     def _refresh_keys(self) -> None:
         """Show the keys that do something now, as the footer would."""
-        shown: list[str] = []
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
-            if not binding.show or self.check_action(binding.action.split("(")[0], ()) is not True:
-                continue
-            key = binding.key_display or {"enter": "⏎", "escape": "esc"}.get(binding.key, binding.key)
-            label = "Unzoom" if binding.action == "zoom" and self.maximized is not None else binding.description
-            shown.append(f"[b $footer-key-foreground]{escape(key)}[/] {escape(label)}")
-        shown.append("[b $footer-key-foreground]^p[/] palette")
-        self.query_one("#arena-keys", KeyHints).show("  ".join(shown))
+        active = [b for b in self.BINDINGS if isinstance(b, Binding) and b.show
+                  and self.check_action(b.action.split("(")[0], ()) is True]
+        self.query_one("#arena-keys", KeyHints).show_keys(active, {"zoom": "Unzoom"} if self.zoomed else {})
 
     def _focused_pane(self) -> AgentPane | None:
-        node = self.focused
-        while node is not None:
-            if isinstance(node, AgentPane):
-                return node
-            node = node.parent  # type: ignore[assignment]
-        return None
+        panes = self.focused.ancestors_with_self if self.focused is not None else []
+        return next((node for node in panes if isinstance(node, AgentPane)), None)
 
     def action_move_focus(self, direction: str) -> None:
         panes = self.panes
         if not panes:
             return
         current = self._focused_pane()
-        if self.maximized is not None and current is not None and direction in ("up", "down"):
+        if self.zoomed is not None and current is not None and direction in ("up", "down"):
             current.scroll(direction)  # zoomed in: the arrows scroll the pane instead
             return
         index = panes.index(current) if current in panes else 0
@@ -426,18 +429,17 @@ class ArenaScreen(Screen[None]):
                 return  # stay on the row
             if not 0 <= target < len(panes):
                 return
-        if self.maximized is not None:
-            self.maximize(panes[target], container=False)
+        if self.zoomed is not None:
+            self.zoom(panes[target])
         panes[target].focus()
 
     def action_zoom(self) -> None:
-        pane = self._focused_pane()
-        if pane is None:
-            return
-        if self.maximized is pane:
-            self.minimize()
-        else:
-            self.maximize(pane, container=False)
+        if (pane := self._focused_pane()) is not None:
+            self.zoom(None if self.zoomed is pane else pane)
+
+    async def action_find(self) -> None:
+        if self.zoomed is not None:
+            await self.zoomed.open_find()
 
     def action_toggle_reasoning(self) -> None:
         pane = self._focused_pane()
@@ -445,10 +447,8 @@ class ArenaScreen(Screen[None]):
             pane.toggle_reasoning()
 
     def action_scroll_pane(self, where: str) -> None:
-        pane = self._focused_pane()
-        if pane is None:
-            return
-        pane.scroll(where)
+        if (pane := self._focused_pane()) is not None:
+            pane.scroll(where)
 
     def action_cancel_agent(self) -> None:
         pane = self._focused_pane()
@@ -460,7 +460,7 @@ class ArenaScreen(Screen[None]):
             self.notify(f"{pane.live.display_name} is not running.", severity="warning", timeout=3)
 
     def action_unzoom(self) -> None:
-        self.minimize()
+        self.zoom(None)
 
     def action_interrupt(self) -> None:
         self.action_cancel_run()

@@ -94,7 +94,9 @@ class HomeScreen(Screen[None]):
             self.picker.select(settings.task_id)
         self.roster.set_selected(set(settings.models))
         self.picker.table.focus()
-        self.check_readiness()
+        # After the first frame: the probes' imports (httpx, the SDKs, the price data) hold
+        # the GIL for a few hundred ms and would hold up drawing the task list.
+        self.call_after_refresh(self.check_readiness)
 
     # -- task side -----------------------------------------------------------------------
 
@@ -105,7 +107,7 @@ class HomeScreen(Screen[None]):
             self._cost_task_id = task_id
             self.roster.clear_costs()
             if message.task is not None:
-                self.estimate_costs(message.task)
+                self.call_after_refresh(self.estimate_costs, message.task)  # the tokenizer loads: not before a frame
             self._update_summary()
 
     def on_task_picker_marks_changed(self, message: TaskPicker.MarksChanged) -> None:

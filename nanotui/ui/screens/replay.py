@@ -135,7 +135,7 @@ class ReplayScreen(ArenaScreen):
         if action == "results":
             return True  # the stored results exist from the start
         if action == "leave":
-            return self.maximized is None
+            return self.zoomed is None
         if action == "step_turn":
             return not self.player.over
         if action == "pause":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Static
@@ -35,6 +36,7 @@ from nanotui.engine.roster.pricing import Price
 from nanotui.engine.roster.tokens import StreamingEstimate
 from nanotui.engine.run.live import LiveAgent
 from nanotui.ui.widgets.arena_lines import StatusLine
+from nanotui.ui.widgets.find_bar import FindBar
 from nanotui.ui.widgets.tool_call import ToolCall
 from nanotui.ui.widgets.transcript import NoteBlock, ReasoningBlock, TextBlock, ToolBlock, TranscriptView
 
@@ -136,6 +138,13 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
     AgentPane.-failed > #pane-error, AgentPane.-stopped > #pane-error { display: block; }
     AgentPane.-stopped > #pane-error { color: $warning; border-top: hkey $warning 50%; }
     """
+    # While the find box is open (a zoomed pane's ``/``); escape here closes it before the
+    # arena's escape un-zooms.
+    BINDINGS = [
+        Binding("n", "find_step(1)", "Next match", show=False, id="pane.find_next"),
+        Binding("N", "find_step(-1)", "Previous match", show=False, id="pane.find_previous"),
+        Binding("escape", "close_find", "Close find", show=False, id="pane.find_close"),
+    ]
 
     def __init__(self, live: LiveAgent, *, clock: Clock, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -156,6 +165,8 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
         self._status_class = ""
         self._subtitle = ""
         self._error_shown: str | None = None
+        self._quiet = True  # the last flush brought nothing new
+        self._bar: FindBar | None = None  # mounted on the first ``/``: sixteen idle ones cost every restyle
         self.border_title = escape(live.display_name)
 
     def compose(self) -> ComposeResult:
@@ -208,6 +219,7 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
         if not self.is_attached:
             return
         view = self.transcript()
+        self._quiet = not self._pending
         if self._pending:
             events, self._pending = self._pending, []
             for event in events:
@@ -349,5 +361,57 @@ class AgentPane(Widget, can_focus=True, can_focus_children=False):
     def toggle_reasoning(self) -> bool:
         return self.transcript().toggle_reasoning()
 
+    # -- find (zoomed) ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("find_step", "close_find"):
+            return self._bar is not None and self._bar.is_open
+        return True
+
+    async def open_find(self) -> None:
+        if self._bar is None:
+            self._bar = FindBar(id="find-bar")
+            await self.mount(self._bar)
+        self._bar.open()
+
+    def close_find(self) -> None:
+        if self._bar is not None and self._bar.is_open:
+            self._bar.action_close()
+
+    def find(self, text: str, step: int = 0) -> tuple[int, int]:
+        """Show a match of ``text`` in the transcript (see :meth:`TranscriptView.find`)."""
+        current, total = self.transcript().find(text, step)
+        if self._bar is not None:
+            self._bar.show_count(current, total)
+        return current, total
+
+    def on_find_bar_asked(self, message: FindBar.Asked) -> None:
+        message.stop()
+        self.find(message.text, message.step)
+        if message.done or message.closed:
+            self.focus()
+
+    def action_find_step(self, step: int) -> None:
+        self.find(self._bar.text if self._bar is not None else "", step)
+
+    def action_close_find(self) -> None:
+        self.close_find()
+
     def scroll(self, where: str) -> None:
         self.transcript().scroll_for_user(where)
+        self.call_after_refresh(self.prepare_zoom)
+
+    def on_focus(self) -> None:
+        self.call_after_refresh(self.prepare_zoom)
+
+    def prepare_zoom(self) -> None:
+        """Render ahead, at the zoomed width, what a zoom into this pane shows first, so that
+        ``enter`` and then ``end`` paint from cached lines. Only while the pane is quiet (a
+        finished one, or between bursts): one that streams changes every refresh."""
+        if not self._quiet or self._pending or not self.is_attached:
+            return
+        view = self.transcript()
+        if view.stale:
+            return
+        screen = self.screen.size
+        view.prepare(screen.width - self.styles.gutter.width, screen.height)

@@ -30,6 +30,7 @@ from nanotui.ui.widgets.transcript_blocks import (
     ToolBlock,
     inline_markdown,
 )
+from nanotui.ui.widgets.transcript_find import find_matches, highlight, line_of
 
 __all__ = [
     "Block", "Line", "NoteBlock", "Palette", "ReasoningBlock", "RenderContext", "TextBlock", "ToolBlock",
@@ -68,6 +69,10 @@ class TranscriptView(Widget, can_focus=False):
         self._base_style: Style | None = None  # the widget's own style (costly to compute per line)
         self._unsettled = False  # some text block still counts a paragraph by estimate
         self._recount_due = False
+        self._prepared: tuple[int, ...] | None = None  # what :meth:`prepare` last rendered ahead
+        self._needle = ""  # what the find box looks for (lower case); "" = nothing
+        self._current = 0  # the match shown, in order
+        self._found_line: int | None = None  # the line it is on
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -154,11 +159,17 @@ class TranscriptView(Widget, can_focus=False):
 
     def update_lines(self) -> None:
         """Recount what changed (from the first changed block on) and repaint."""
+        if self._lay_out():
+            self.refresh()
+
+    def _lay_out(self) -> bool:
+        """Recount what changed and render what the next frame shows; whether anything did."""
         width = self.size.width
         if width <= 0 or not self.is_attached:
-            return
+            return False
         ctx = self._render_context()
-        if width != self._width:
+        resized = width != self._width
+        if resized:
             self._width = width
             self._dirty_from = 0
             self._painted.clear()
@@ -166,10 +177,11 @@ class TranscriptView(Widget, can_focus=False):
         if style != self._base_style:
             self._base_style = style
             self._painted.clear()
-        if self._unsettled and not self.follow:  # positions matter once the reader scrolls back
+        if self._unsettled and not self.follow and not resized:
+            # Positions matter once the reader scrolls back; not in a zoom's own frame, though.
             self._settle(width, ctx)
         if self._dirty_from is None:
-            return
+            return False
         # Render what the next frame shows now, in this pane's slice of the refresh, not in
         # the compositor's frame (which paints every pane at once); showing a paragraph can
         # turn its estimated line count exact and move the view, hence the few rounds.
@@ -179,7 +191,7 @@ class TranscriptView(Widget, can_focus=False):
                 self._line(index)
             if self._dirty_from is None:
                 break
-        self.refresh()
+        return True
 
     def _recount(self, width: int, ctx: RenderContext) -> None:
         """Where each block starts, from the first changed block on; then place the view."""
@@ -266,21 +278,103 @@ class TranscriptView(Widget, can_focus=False):
             hint = Text(f"▼ {below + 1} more line{'s' if below else ''} · end: follow", style="dim reverse")
             ctx = self._render_context()
             return ctx.strip(ctx.render(hint, width)[0]).crop_extend(0, width, style).apply_style(style)
+        if width != self._width:
+            # A new size (a zoom): lay out now, in this frame, rather than paint it blank and
+            # wait for the Resize event's frame (two frames of the whole screen for one key).
+            self._lay_out()
+            style = self._base_style or style
         index = self.top + y
         if index >= self.line_count or width != self._width:
             return Strip.blank(width, style)
         strip = self._painted.get(index)
         if strip is None or strip.cell_length != width:
-            line = (self._ctx or self._render_context()).strip(self._line(index))
-            strip = self._painted[index] = line.crop_extend(0, width, style).apply_style(style)
+            ctx = self._ctx or self._render_context()
+            line = self._line(index)
+            if self._needle:
+                line = highlight(line, self._needle, self._match_style(index == self._found_line), ctx)
+            strip = self._painted[index] = ctx.strip(line).crop_extend(0, width, style).apply_style(style)
         if self._dirty_from is not None and not self._recount_due:  # an estimate became exact while painting
             self._recount_due = True
             self.call_later(self._update_after_paint)
         return strip
 
+    def prepare(self, width: int, height: int) -> None:
+        """Render ahead what this view would show first at ``width`` (a zoom): the screen at
+        the current top line and the last screen, so the zoom and its ``end`` paint from cached
+        lines. Text blocks keep a layout per width; the view's own state is untouched."""
+        done = (width, height, self.top, self.follow, self._total, len(self.blocks))
+        if width <= 0 or not self.blocks or width == self._width or done == self._prepared:
+            return
+        self._prepared = done
+        ctx = self._render_context()
+        texts = [b for b in self.blocks if isinstance(b, TextBlock)]
+        changed = [b.count_changed for b in texts]  # about the view's width, not this one
+        for _ in range(2):  # the first pass turns estimates exact, which moves the end
+            starts: list[int] = []
+            total = 0
+            for position, block in enumerate(self.blocks):
+                starts.append(total)
+                total += (1 if self._has_air(position) else 0) + block.line_count(width, ctx)
+            top = max(0, total - height) if self.follow else min(self.top, max(0, total - height))
+            for first in (top, max(0, total - height)):
+                for index in range(first, min(total, first + height)):
+                    position = bisect_right(starts, index) - 1
+                    local = index - starts[position] - (1 if self._has_air(position) else 0)
+                    if local >= 0:
+                        self.blocks[position].line(local, width, ctx)
+        for block, flag in zip(texts, changed):
+            block.count_changed = flag
+            if self._width > 0:
+                block.line_count(self._width, ctx)  # back to the view's layout (``settled`` reads it)
+
     def _update_after_paint(self) -> None:
         self._recount_due = False
         self.update_lines()
+
+    # -- find (the zoomed pane's ``/``; transcript_find.py) ------------------------------------
+
+    def find(self, text: str, step: int = 0) -> tuple[int, int]:
+        """Look for ``text`` (case-insensitive) in the whole transcript, rendered or not, and
+        show match number ``current + step`` (wrapping; a new text starts at the first match).
+        Returns (the match shown, counted from 1, or 0; how many there are)."""
+        needle = text.lower()
+        if needle != self._needle:
+            self._needle, self._current = needle, 0
+            step = 0
+        self._painted.clear()
+        self.refresh()
+        width = self._width
+        if not needle or width <= 0:
+            self._found_line = None
+            return 0, 0
+        ctx = self._render_context()
+        self._recount(width, ctx)
+        matches = find_matches(self.blocks, needle, width, ctx)
+        if not matches:
+            self._found_line = None
+            return 0, 0
+        self._current = (self._current + step) % len(matches)
+        match = matches[self._current]
+        block = self.blocks[match.position]
+        line = match.line
+        if isinstance(block, TextBlock) and match.paragraph is not None:
+            first, lines = block.paragraph_at(match.paragraph, width, ctx)
+            line = first + line_of(lines, needle, match.nth)
+            self._moved(match.position)  # showing it may have made its line count exact
+            self._recount(width, ctx)
+        self._found_line = self._starts[match.position] + (1 if self._has_air(match.position) else 0) + line
+        height = max(1, self.size.height)
+        if not self.top <= self._found_line < self.top + height - 1:
+            self.top = max(0, min(self._max_top(), self._found_line - height // 3))
+        self.follow = False
+        self._place()
+        return self._current + 1, len(matches)
+
+    def _match_style(self, current: bool) -> Style:
+        palette = self._render_context().palette
+        if current:
+            return Style(color="black", bgcolor=palette.accent, bold=True)
+        return Style(reverse=True)
 
     # -- scrolling and clicks -----------------------------------------------------------------
 

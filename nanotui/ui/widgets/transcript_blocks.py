@@ -12,86 +12,20 @@ anyone reads renders only the paragraphs that were on screen at a refresh.
 
 from __future__ import annotations
 
-import copy
-import io
 import re
 import time
 from bisect import bisect_right
 from collections import OrderedDict
-from dataclasses import dataclass
 from itertools import accumulate
 
-from markdown_it import MarkdownIt
-from rich.console import Console, RenderableType
-from rich.markdown import Markdown as RichMarkdown
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from rich.theme import Theme as RichTheme
-from textual.strip import Strip
 
 from nanotui.ui.widgets.tool_call import ToolCall, human_size
+from nanotui.ui.widgets.transcript_render import Line, Palette, RenderContext
 
-
-@dataclass(frozen=True)
-class Palette:
-    """Rich styles taken from the app's Textual theme (Rich knows nothing of $variables)."""
-
-    key: str
-    dark: bool
-    primary: str
-    secondary: str
-    accent: str
-    success: str
-    error: str
-    warning: str
-
-    @classmethod
-    def from_variables(cls, name: str, dark: bool, v: dict[str, str]) -> Palette:
-        def get(key: str, fallback: str) -> str:
-            value = v.get(key, fallback)
-            return value if value.startswith("#") else fallback
-
-        return cls(
-            key=name,
-            dark=dark,
-            primary=get("primary", "#5B8DEF"),
-            secondary=get("secondary", "#7C6FD8"),
-            accent=get("accent", "#F5B14C"),
-            success=get("success", "#4CC38A"),
-            error=get("error", "#E5566B"),
-            warning=get("warning", "#F5B14C"),
-        )
-
-    def console(self) -> Console:
-        theme = RichTheme(
-            {
-                "markdown.code": f"bold {self.accent}",
-                "markdown.h1": f"bold {self.primary}",
-                "markdown.h1.border": self.primary,
-                "markdown.h2": f"bold underline {self.primary}",
-                "markdown.h3": f"bold {self.primary}",
-                "markdown.h4": f"italic {self.primary}",
-                "markdown.link": f"underline {self.primary}",
-                "markdown.link_url": f"underline {self.primary}",
-                "markdown.item.bullet": f"bold {self.accent}",
-                "markdown.item.number": f"bold {self.accent}",
-                "markdown.block_quote": "italic",
-                "markdown.hr": self.secondary,
-            }
-        )
-        # A private console: rendering must not depend on (or disturb) the app's own.
-        return Console(
-            file=io.StringIO(), theme=theme, color_system="truecolor", force_terminal=True,
-            emoji=False, markup=False, highlight=False, width=80,
-        )
-
-
-# A rendered line, kept compact: (text, style number) pairs in tuples. Tuples of strings and
-# ints are not tracked by Python's cyclic garbage collector; Rich Segments (which hold Style
-# objects) and Textual Strips (several caches each) are. With tens of thousands of lines those
-# made every full collection stall the UI; Strips are made for the lines on screen only.
-Line = tuple[tuple[str, int], ...]
+__all__ = ["Block", "Line", "NoteBlock", "Palette", "ReasoningBlock", "RenderContext", "TextBlock", "ToolBlock",
+           "inline_markdown"]
 
 
 class Block:
@@ -99,21 +33,25 @@ class Block:
     whole (:meth:`render`) and keep their lines until :meth:`invalidate`; a text block
     renders a paragraph at a time."""
 
-    _key: tuple[int, int] | None = None
-    _rendered: list[Line] = []
+    _rendered: dict[tuple[int, int], list[Line]] | None = None  # by (width, theme): two kept
 
     def render(self, width: int, ctx: RenderContext) -> list[Line]:
         raise NotImplementedError
 
     def invalidate(self) -> None:
-        self._key = None
+        self._rendered = None
 
     def _lines_at(self, width: int, ctx: RenderContext) -> list[Line]:
         key = (width, id(ctx))
-        if key != self._key:
-            self._rendered = self.render(width, ctx)
-            self._key = key
-        return self._rendered
+        rendered = self._rendered
+        if rendered is None:
+            rendered = self._rendered = {}
+        lines = rendered.get(key)
+        if lines is None:
+            if len(rendered) >= 2:  # the pane's width and the zoomed one
+                del rendered[next(iter(rendered))]
+            lines = rendered[key] = self.render(width, ctx)
+        return lines
 
     def line_count(self, width: int, ctx: RenderContext) -> int:
         return len(self._lines_at(width, ctx))
@@ -125,46 +63,6 @@ class Block:
     def lines(self, width: int, ctx: RenderContext) -> list[Line]:
         """Every line (tests, and small blocks)."""
         return [self.line(i, width, ctx) for i in range(self.line_count(width, ctx))]
-
-
-class RenderContext:
-    """Renders with one palette; owns the style table compact lines refer to."""
-
-    def __init__(self, palette: Palette) -> None:
-        self.palette = palette
-        self.console = palette.console()
-        self.styles: list[Style | None] = [None]
-        self._numbers: dict[Style | None, int] = {None: 0}
-        # Rich builds a MarkdownIt parser per Markdown object (linkify compiles its regexes
-        # each time): a third of the arena's refresh work with sixteen panes streaming. One
-        # parser and one configured Markdown to copy serve every paragraph.
-        self._parser = MarkdownIt().enable("strikethrough").enable("table")
-        self._markdown = RichMarkdown("", code_theme="monokai" if palette.dark else "default")
-
-    def markdown(self, source: str) -> RichMarkdown:
-        markdown = copy.copy(self._markdown)
-        markdown.markup = source
-        markdown.parsed = self._parser.parse(source)
-        return markdown
-
-    def style_number(self, style: Style | None) -> int:
-        number = self._numbers.get(style)
-        if number is None:
-            number = self._numbers[style] = len(self.styles)
-            self.styles.append(style)
-        return number
-
-    def render(self, renderable: RenderableType, width: int) -> list[Line]:
-        options = self.console.options.update_width(max(1, width))
-        number = self.style_number
-        return [
-            tuple((seg.text, number(seg.style)) for seg in line if seg.text)
-            for line in self.console.render_lines(renderable, options, pad=False)
-        ]
-
-    def strip(self, line: Line) -> Strip:
-        styles = self.styles
-        return Strip([Segment(text, styles[n]) for text, n in line])
 
 
 def _open_fence(text: str) -> bool:
@@ -199,25 +97,40 @@ def inline_markdown(source: str, code_style: str) -> Text:
     return text
 
 
+class _Layout:
+    """A text block's paragraphs at one width and theme: line counts (exact or estimated), the
+    lines of the most recently used paragraphs, and the paragraph in progress."""
+
+    __slots__ = ("cache", "counts", "ends", "exact", "key", "tail_dirty", "tail_lines")
+
+    def __init__(self, key: tuple[int, int]) -> None:
+        self.key = key
+        self.counts: list[int] = []  # lines per paragraph (exact or estimated)
+        self.exact: list[bool] = []
+        self.ends: list[int] | None = None  # running sum of (air +) counts, rebuilt on change
+        self.cache: OrderedDict[int, list[Line]] = OrderedDict()
+        self.tail_lines: list[Line] = []
+        self.tail_dirty = True
+
+
 class TextBlock(Block):
     """Assistant text, appended to while it streams. Finished paragraphs are rendered as
     Markdown when shown (the newest ones stay cached); the paragraph in progress is redrawn
-    each tick with inline styles only."""
+    each tick with inline styles only.
+
+    Two layouts are kept (the pane's width and the zoomed width), so zooming in and out does
+    not start over, and a focused pane can render its zoomed screen ahead of the zoom."""
 
     CACHED_PARAGRAPHS = 24  # ~two zoomed screens; the rest is rendered again when shown
+    LAYOUTS = 2
 
     def __init__(self) -> None:
         self._pieces: list[str] = []  # the finished text, exactly as it arrived, cut after blank lines
         self._paragraphs: list[int] = []  # the pieces that render (not blank), in order
         self._tail = ""  # the paragraph in progress
         self._scan_from = 0
-        self._key: tuple[int, int] | None = None
-        self._counts: list[int] = []  # lines per paragraph at ``_key`` (exact or estimated)
-        self._exact: list[bool] = []
-        self._ends: list[int] | None = None  # running sum of (air +) counts, rebuilt on change
-        self._cache: OrderedDict[int, list[Line]] = OrderedDict()
-        self._tail_lines: list[Line] = []
-        self._tail_dirty = True
+        self._layouts: OrderedDict[tuple[int, int], _Layout] = OrderedDict()  # most recent last
+        self._now: _Layout | None = None  # the layout asked for last
         self.count_changed = False  # an estimate became exact: the view's positions moved
 
     @property
@@ -232,14 +145,20 @@ class TextBlock(Block):
     @property
     def settled(self) -> bool:
         """Every paragraph's line count is exact at the last width asked for."""
-        return all(self._exact)
+        return self._now is None or all(self._now.exact)
+
+    @property
+    def _cache(self) -> OrderedDict[int, list[Line]]:
+        """The rendered paragraphs kept at the last width asked for (tests)."""
+        return self._now.cache if self._now is not None else OrderedDict()
 
     def _source(self, k: int) -> str:
         return self._pieces[self._paragraphs[k]][:-2].strip("\n")
 
     def append(self, text: str) -> None:
         self._tail += text
-        self._tail_dirty = True
+        for layout in self._layouts.values():
+            layout.tail_dirty = True
         while True:
             cut = self._tail.find("\n\n", self._scan_from)
             if cut < 0:
@@ -260,67 +179,74 @@ class TextBlock(Block):
     def invalidate(self) -> None:
         """Nothing to drop: the block tracks what changed as text arrives."""
 
-    def _at(self, width: int, ctx: RenderContext) -> None:
+    def _at(self, width: int, ctx: RenderContext) -> _Layout:
         key = (width, id(ctx))
-        if key != self._key:
-            # A new width or theme: every paragraph counts as an estimate until it is shown
-            # (or :meth:`settle` gets to it); nothing off screen is rendered now.
-            self._key = key
-            self._counts = [self._estimate(k, width) for k in range(len(self._paragraphs))]
-            self._exact = [False] * len(self._counts)
-            self._ends = None
-            self._cache.clear()
-            self._tail_dirty = True
-        while len(self._counts) < len(self._paragraphs):
-            # A paragraph just finished: it is rendered when a line of it is painted. A pane
+        layout = self._now
+        if layout is None or layout.key != key:
+            layout = self._layouts.get(key)
+            if layout is None:
+                # A new width or theme: every paragraph counts as an estimate until it is
+                # shown (or :meth:`settle` gets to it); nothing off screen is rendered now.
+                layout = self._layouts[key] = _Layout(key)
+                while len(self._layouts) > self.LAYOUTS:
+                    self._layouts.popitem(last=False)
+            else:
+                self._layouts.move_to_end(key)
+            self._now = layout
+        counts = layout.counts
+        if len(counts) < len(self._paragraphs):
+            # Paragraphs just finished: each is rendered when a line of it is painted. A pane
             # streaming faster than it can be read shows only the last lines each refresh, so
             # paragraphs that scroll by unseen are never rendered: the cost follows what is
             # on screen, not the token rate.
-            self._counts.append(self._estimate(len(self._counts), width))
-            self._exact.append(False)
-            self._ends = None
-        if self._tail_dirty:
+            new = range(len(counts), len(self._paragraphs))
+            counts.extend(self._estimate(k, width) for k in new)
+            layout.exact.extend(False for _ in new)
+            layout.ends = None
+        if layout.tail_dirty:
             tail = self._tail.strip("\n")
             if tail.strip():
-                self._tail_lines = ctx.render(inline_markdown(tail, f"bold {ctx.palette.accent}"), width)
+                layout.tail_lines = ctx.render(inline_markdown(tail, f"bold {ctx.palette.accent}"), width)
             else:
-                self._tail_lines = []
-            self._tail_dirty = False
+                layout.tail_lines = []
+            layout.tail_dirty = False
+        return layout
 
     def _estimate(self, k: int, width: int) -> int:
         # Rough on purpose (no copy of the text): counted for every paragraph on a zoom.
         piece = self._pieces[self._paragraphs[k]]
         return len(piece) // max(1, width) + piece.count("\n") - 1
 
-    def _paragraph_lines(self, k: int, width: int, ctx: RenderContext) -> list[Line]:
-        lines = self._cache.get(k)
+    def _paragraph_lines(self, layout: _Layout, k: int, ctx: RenderContext) -> list[Line]:
+        cache = layout.cache
+        lines = cache.get(k)
         if lines is None:
-            lines = ctx.render(ctx.markdown(self._source(k)), width)
-            self._cache[k] = lines
-            while len(self._cache) > self.CACHED_PARAGRAPHS:
-                self._cache.popitem(last=False)
-            if not self._exact[k]:
-                if self._counts[k] != len(lines):
+            lines = ctx.render(ctx.markdown(self._source(k)), layout.key[0])
+            cache[k] = lines
+            while len(cache) > self.CACHED_PARAGRAPHS:
+                cache.popitem(last=False)
+            if not layout.exact[k]:
+                if layout.counts[k] != len(lines):
                     self.count_changed = True  # an estimate was off: the lines after it moved
-                self._counts[k] = len(lines)
-                self._exact[k] = True
-                self._ends = None
+                layout.counts[k] = len(lines)
+                layout.exact[k] = True
+                layout.ends = None
         else:
-            self._cache.move_to_end(k)
+            cache.move_to_end(k)
         return lines
 
     def settle(self, width: int, ctx: RenderContext, budget_s: float) -> bool:
         """Replace estimates by exact counts for up to ``budget_s`` (newest first); whether
         any estimate is left."""
-        self._at(width, ctx)
+        layout = self._at(width, ctx)
         deadline = time.perf_counter() + budget_s
-        for k in range(len(self._counts) - 1, -1, -1):
-            if not self._exact[k]:
+        for k in range(len(layout.counts) - 1, -1, -1):
+            if not layout.exact[k]:
                 lines = ctx.render(ctx.markdown(self._source(k)), width)
-                if self._counts[k] != len(lines):
-                    self._counts[k], self._ends = len(lines), None
+                if layout.counts[k] != len(lines):
+                    layout.counts[k], layout.ends = len(lines), None
                     self.count_changed = True
-                self._exact[k] = True
+                layout.exact[k] = True
                 if time.perf_counter() > deadline:
                     break
         return not self.settled
@@ -330,32 +256,61 @@ class TextBlock(Block):
             pass
         return super().lines(width, ctx)
 
-    def _paragraph_ends(self) -> list[int]:
-        if self._ends is None:
-            self._ends = list(accumulate(c + (1 if k else 0) for k, c in enumerate(self._counts)))
-        return self._ends
+    @staticmethod
+    def _paragraph_ends(layout: _Layout) -> list[int]:
+        if layout.ends is None:
+            layout.ends = list(accumulate(c + (1 if k else 0) for k, c in enumerate(layout.counts)))
+        return layout.ends
 
     def line_count(self, width: int, ctx: RenderContext) -> int:
-        self._at(width, ctx)
-        ends = self._paragraph_ends()
+        layout = self._at(width, ctx)
+        ends = self._paragraph_ends(layout)
         body = ends[-1] if ends else 0
-        tail = len(self._tail_lines)
+        tail = len(layout.tail_lines)
         return body + tail + (1 if body and tail else 0)
 
     def line(self, index: int, width: int, ctx: RenderContext) -> Line:
-        self._at(width, ctx)
-        ends = self._paragraph_ends()
+        layout = self._at(width, ctx)
+        ends = self._paragraph_ends(layout)
         body = ends[-1] if ends else 0
         if index >= body:
             index -= body + (1 if body else 0)
-            return self._tail_lines[index] if 0 <= index < len(self._tail_lines) else ()
+            return layout.tail_lines[index] if 0 <= index < len(layout.tail_lines) else ()
         k = bisect_right(ends, index)
         start = ends[k - 1] if k else 0
         local = index - start - (1 if k else 0)  # the air line before every paragraph but the first
         if local < 0:
             return ()
-        lines = self._paragraph_lines(k, width, ctx)
+        lines = self._paragraph_lines(layout, k, ctx)
         return lines[local] if local < len(lines) else ()
+
+
+    # -- find ----------------------------------------------------------------------------
+
+    def find(self, needle: str) -> list[tuple[int, int]]:
+        """(paragraph, occurrences) for each paragraph whose stored text holds ``needle`` (lower
+        case): rendered or not. The paragraph in progress is number ``len(paragraphs)``."""
+        found = []
+        for k in range(len(self._paragraphs)):
+            count = self._source(k).lower().count(needle)
+            if count:
+                found.append((k, count))
+        count = self._tail.strip("\n").lower().count(needle)
+        if count:
+            found.append((len(self._paragraphs), count))
+        return found
+
+    def paragraph_at(self, k: int, width: int, ctx: RenderContext) -> tuple[int, list[Line]]:
+        """Paragraph ``k``'s first line in this block and its lines (rendered now, so its line
+        count is exact: the view recounts after :attr:`count_changed`)."""
+        layout = self._at(width, ctx)
+        if k >= len(self._paragraphs):
+            ends = self._paragraph_ends(layout)
+            body = ends[-1] if ends else 0
+            return body + (1 if body else 0), layout.tail_lines
+        lines = self._paragraph_lines(layout, k, ctx)
+        ends = self._paragraph_ends(layout)
+        return (ends[k - 1] + 1 if k else 0), lines
 
 
 def _prefixed(lines: list[Line], prefix: str, style: Style, ctx: RenderContext) -> list[Line]:
