@@ -166,10 +166,13 @@ async def test_a_focused_quiet_pane_renders_its_zoom_ahead(tmp_path: Path) -> No
         pane = arena.panes[1]
         pane.focus()
         pane.scroll("home")
-        await pilot.pause()
         block = next(b for b in pane.transcript().blocks if isinstance(b, TextBlock))
         zoom_width = SIZE[0] - pane.styles.gutter.width
-        ahead = block._layouts.get((zoom_width, id(pane.transcript()._ctx)))
+        for _ in range(100):  # the arena's next refresh tick renders it (a busy machine: later)
+            await pilot.pause(0.05)
+            ahead = block._layouts.get((zoom_width, id(pane.transcript()._ctx)))
+            if ahead is not None and ahead.cache:
+                break
         assert ahead is not None and len(ahead.cache) > 0  # the top and the end, rendered ahead
         rendered = len(ahead.cache)
         await pilot.press("enter", "end")

@@ -6,10 +6,9 @@ the SDK streams, the agent loop, the clocks and the history writes use the secon
 events come back in batches ten times a second. A host without an agent process (the tests' small
 apps), or a run with its own providers or history object, runs it in an async worker on the UI's
 event loop instead. Either way the sink runs on the UI thread and touches no widget: it folds each
-event into the :class:`LiveBoard` and queues it on its pane. One timer (10 Hz) folds the queues
-into the panes' transcripts and redraws the counters, so the UI's work does not grow with the
-token rate.
-"""
+event into the :class:`LiveBoard` and queues it on its pane. One timer (10 Hz; 5 Hz for a grid
+of more than 8 panes) folds the queues into the panes, so the UI's work does not grow with the
+token rate."""
 from __future__ import annotations
 
 import asyncio
@@ -42,7 +41,7 @@ from nanotui.ui.screens.confirm import ConfirmScreen
 from nanotui.ui.widgets.agent_pane import AgentPane, Clock, Estimates
 from nanotui.ui.widgets.arena_lines import KeyHints, StatusLine
 from nanotui.ui.widgets.estimates import load_estimates
-from nanotui.ui.widgets.pane_grid import PaneGrid, grid_shape
+from nanotui.ui.widgets.pane_grid import PaneGrid, grid_shape, refresh_every
 
 if TYPE_CHECKING:
     from nanotui.ui.suite_run import SuiteRun
@@ -158,6 +157,7 @@ class ArenaScreen(Screen[None]):
         self._panes: dict[str, AgentPane] = {}
         self._started_at: float | None = None
         self._finished_at: float | None = None
+        self._ticks = 0
         self._history_reported = False
         self._judge_note = ""
         self._columns = 1
@@ -250,12 +250,13 @@ class ArenaScreen(Screen[None]):
         self._refresh_status(now)
 
     async def _refresh(self) -> None:
-        """The timer's tick, one pane at a time: between panes the event loop answers keys
-        (a whole tick took 30-40 ms with sixteen panes streaming, and a key pressed at its
-        start waited for all of it). Panes hidden behind a zoomed one take their text but
-        render nothing until they are shown again. Textual's timer skips a tick that is due
-        while one still runs, so a slow machine refreshes less often instead of falling
-        behind."""
+        """The timer's tick (every other one for a big grid, see ``refresh_every``), a pane
+        at a time: between panes the loop answers keys (a whole tick took 30-40 ms with 16
+        panes streaming). Panes behind a zoomed one take their text but render nothing.
+        Textual's timer skips a tick due while one runs: a slow machine refreshes less."""
+        self._ticks += 1
+        if self._ticks % refresh_every(1 if self.zoomed is not None else len(self.panes)):
+            return
         now = self.clock()
         for pane in self.panes:
             if self.zoomed is not None and self.zoomed is not pane:
@@ -304,9 +305,8 @@ class ArenaScreen(Screen[None]):
     # -- the run ----------------------------------------------------------------------------
 
     def _on_event(self, event: Event, at: float | None = None) -> None:
-        """The engine's sink: runs per token on the UI thread, so it only queues. ``at`` is
-        when the agent process saw the event (same monotonic clock), so a batch's delay does
-        not show in the pane's live times."""
+        """The engine's sink, per token on the UI thread: it only queues. ``at``: when the agent
+        process saw it (same monotonic clock; a batch's delay is not in the panes' times)."""
         self.board.apply(event)
         pane = self._panes.get(event.agent_id)
         if pane is not None:
