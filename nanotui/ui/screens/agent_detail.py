@@ -15,18 +15,17 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from nanotui.engine.numbers import count, secs, usd
+from nanotui.engine.report.compare import key_argument as call_subject
 from nanotui.engine.results import AgentResult
 from nanotui.ui.widgets.theme_colors import theme_color
 
 TABS = ("answer", "trace", "files", "checks", "judge")
-KEY_ARGUMENTS = ("file_path", "directory_path")
 
 
-def key_argument(arguments: dict[str, Any]) -> str:
-    for name in KEY_ARGUMENTS:
-        if name in arguments:
-            return str(arguments[name])
-    return ", ".join(f"{k}=…" for k in sorted(arguments))
+def key_argument(name: str, arguments: dict[str, Any]) -> str:
+    """What a call was about (the engine's choice, as side by side shows it), else the names
+    of what it sent."""
+    return call_subject(name, arguments) or ", ".join(f"{k}=…" for k in sorted(arguments))
 
 
 def grade_line(grades: Any | None) -> Text:
@@ -97,7 +96,7 @@ class AgentDetailScreen(Screen[None]):
         for i, call in enumerate(self.agent.tool_calls, 1):
             preview = call.result_preview.replace("\n", " ⏎ ")[:80]
             result = Text("ok", style=ok) if call.ok else Text("error", style=error)
-            trace.add_row(Text(str(i), justify="right"), call.name, Text(key_argument(call.arguments)),
+            trace.add_row(Text(str(i), justify="right"), call.name, Text(key_argument(call.name, call.arguments)),
                           result, Text(f"{call.result_size:,}", justify="right"), Text(preview, style="dim"))
         checks = self.query_one("#detail-checks", DataTable)
         checks.add_columns("Check", "Result", "Detail")

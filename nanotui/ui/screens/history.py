@@ -118,25 +118,23 @@ class HistoryTable(DataTable[Any]):
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return row_key.value
 
-    def action_open(self) -> None:
+    def _on_row(self, method: str) -> None:
+        """Hand the highlighted row to the screen's ``method`` (nothing when the table is empty)."""
         key = self.highlighted_key
         if key is not None:
-            self.screen.open_row(key)  # type: ignore[attr-defined]
+            getattr(self.screen, method)(key)
+
+    def action_open(self) -> None:
+        self._on_row("open_row")
 
     def action_timeline(self) -> None:
-        key = self.highlighted_key
-        if key is not None:
-            self.screen.open_timeline(key)  # type: ignore[attr-defined]
+        self._on_row("open_timeline")
 
     def action_delete(self) -> None:
-        key = self.highlighted_key
-        if key is not None:
-            self.screen.delete_row(key)  # type: ignore[attr-defined]
+        self._on_row("delete_row")
 
     def action_replay(self) -> None:
-        key = self.highlighted_key
-        if key is not None:
-            self.screen.replay_row(key)  # type: ignore[attr-defined]
+        self._on_row("replay_row")
 
 
 class HistoryScreen(Screen[None]):

@@ -287,7 +287,7 @@ class ResultsScreen(Screen[None]):
             parts.append(Text(f"tool calls ({len(agent.tool_calls)}):", style="dim"))
             for call in agent.tool_calls[:NOTE_CALLS]:
                 mark = Text("ok", style=ok_style) if call.ok else Text("error", style=error_style)
-                parts.append(Text.assemble("  ", (call.name, "bold"), f" {key_argument(call.arguments)} → ", mark,
+                parts.append(Text.assemble("  ", (call.name, "bold"), f" {key_argument(call.name, call.arguments)} → ", mark,
                                            (f" {call.result_size:,} chars", "dim")))
             if len(agent.tool_calls) > NOTE_CALLS:
                 parts.append(Text(f"  … {len(agent.tool_calls) - NOTE_CALLS} more", style="dim"))

@@ -7,24 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# The argument that says what a call is about, per tool (DESIGN §3's five tools).
-KEY_ARGUMENT = {
-    "read_file": "file_path",
-    "write_file": "file_path",
-    "edit_file": "file_path",
-    "get_file_info": "file_path",
-    "list_directory": "directory_path",
-}
+from nanotui.engine.report.compare import key_argument as call_subject
+
 ARG_WIDTH = 48
 
 
 def key_argument(name: str, arguments: dict[str, Any]) -> str:
-    key = KEY_ARGUMENT.get(name)
-    value = arguments.get(key) if key else None
-    if value is None and name == "list_directory":
-        value = "."
-    if value is None:  # an unknown tool or a call without its main argument: show what it sent
-        value = next((v for v in arguments.values() if isinstance(v, str)), "")
+    """What the call is about (the engine's choice), fitted to a pane's line."""
+    # an unknown tool or a call without its main argument: show what it sent
+    value = call_subject(name, arguments) or next((v for v in arguments.values() if isinstance(v, str)), "")
     text = " ".join(str(value).split())
     return text if len(text) <= ARG_WIDTH else text[: ARG_WIDTH - 1] + "…"
 
