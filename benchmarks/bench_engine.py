@@ -65,7 +65,7 @@ def concurrency(repeats: int = 5) -> dict[str, float]:
 def same_request(model: str) -> dict:
     """Exactly the request body the harness sends, so only the harness differs."""
     from nanotui.engine.agent.prompt import SYSTEM_PROMPT
-    from nanotui.engine.agent.tools import TOOL_DEFS
+    from nanotui.engine.agent.tool_defs import TOOL_DEFS
     from nanotui.engine.agent.transcript import UserMessage
     from nanotui.providers.openai_responses import ResponsesProvider
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nanotui.engine.agent.loop import Agent, AgentTask, Limits
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
 from nanotui.engine.agent.sandbox import Sandbox
-from nanotui.engine.agent.tools import TOOL_DEFS
+from nanotui.engine.agent.tool_defs import TOOL_DEFS
 from nanotui.engine.agent.transcript import UserMessage
 from nanotui.engine.events import Event, ReasoningDelta, TextDelta, TurnFinished
 from nanotui.engine.roster.spec import ModelSpec

@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import cpu_name
 from nanotui.engine.agent.sandbox import Sandbox
-from nanotui.engine.agent.tools import READ_CAP_BYTES, ToolBox
+from nanotui.engine.agent.tool_defs import READ_CAP_BYTES
+from nanotui.engine.agent.tools import ToolBox
 
 MiB = 1024 * 1024
 

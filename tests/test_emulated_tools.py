@@ -19,7 +19,7 @@ from nanotui.engine.agent.loop import Agent, AgentTask, Limits
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
 from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta
-from nanotui.engine.agent.tools import TOOL_DEFS, TOOL_NAMES
+from nanotui.engine.agent.tool_defs import TOOL_DEFS, TOOL_NAMES
 from nanotui.engine.agent.transcript import AssistantMessage, ToolCall, ToolResultMessage, UserMessage
 from nanotui.engine.events import AgentStarted, Event, ReasoningDelta, TextDelta, ToolCallFinished, ToolCallStarted
 from nanotui.engine.roster.spec import ModelSpec

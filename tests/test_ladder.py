@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from nanotui.engine.agent.tools import READ_CAP_BYTES
+from nanotui.engine.agent.tool_defs import READ_CAP_BYTES
 from nanotui.engine.tasks.library import builtin_tasks_dir, load_library, validate_paths
 from nanotui.engine.tasks.model import Task
 from nanotui.engine.tasks.reference import Solution, load_reference, replay

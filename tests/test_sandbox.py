@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from nanotui.engine.agent.sandbox import Sandbox
-from nanotui.engine.agent.tools import READ_CAP_BYTES, ToolBox
+from nanotui.engine.agent.tool_defs import READ_CAP_BYTES
+from nanotui.engine.agent.tools import ToolBox
 
 
 @pytest.fixture

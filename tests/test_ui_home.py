@@ -313,3 +313,20 @@ async def test_one_broken_task_file_is_one_notification(no_ollama, isolated_cwd:
         left_out = [n for n in app._notifications if n.title == "Task file left out"]
         assert len(left_out) == 1 and "tasks/broken.toml" in left_out[0].message
         assert "more: nanotui tasks validate" in left_out[0].message
+
+
+async def test_garbage_collection_is_back_on_after_the_first_frame(no_ollama) -> None:
+    """`nanotui` starts the app with the collector off (cli.main): the first frame turns it
+    back on, or a long session would never collect its cycles."""
+    import gc
+
+    gc.disable()
+    try:
+        app = NanotuiApp(roster=roster_without_local())
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.tool_defs import ToolDef
 from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.roster.spec import ModelSpec
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
-from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.tool_defs import ToolDef
 from nanotui.engine.agent.transcript import AssistantMessage, Message, ToolCall, ToolResultMessage, UserMessage, parse_arguments
 from nanotui.engine.errors import ProviderError
 from nanotui.engine.roster.spec import ModelSpec

@@ -8,6 +8,7 @@ roster's providers on the second core, so the first run's requests go out at onc
 
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,7 @@ class NanotuiApp(App[None]):
     # -- screens -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._after_first_frame)
         from nanotui.engine.roster.roster_file import load_roster
         from nanotui.engine.tasks.library import load_library
         from nanotui.ui.screens.home import HomeScreen
@@ -136,6 +138,13 @@ class NanotuiApp(App[None]):
         # After the first frame: a child interpreter importing the SDKs competes for the CPU
         # with drawing the first screen (on a busy 2-core machine it made the ladder late).
         self.call_after_refresh(self._prepare_agents)
+
+    def _after_first_frame(self) -> None:
+        """The CLI starts the app with garbage collection off (``cli.main``): turn it on,
+        with what the start made (modules, classes, Home's widgets) frozen out of its scans."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     # -- the agent process ---------------------------------------------------------------
 

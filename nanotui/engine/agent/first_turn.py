@@ -9,7 +9,7 @@ import json
 from typing import TYPE_CHECKING
 
 from nanotui.engine.agent.prompt import SYSTEM_PROMPT
-from nanotui.engine.agent.tools import TOOL_DEFS
+from nanotui.engine.agent.tool_defs import TOOL_DEFS
 from nanotui.engine.roster.tokens import TokenizerUnavailable, count_tokens, encoding_for, load_encoding
 
 if TYPE_CHECKING:

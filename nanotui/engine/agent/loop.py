@@ -14,7 +14,8 @@ from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.retry import RetryPolicy
 from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.agent.stream import StreamReasoning, StreamText, StreamToolCallDelta, StreamTurnEnd
-from nanotui.engine.agent.tools import TOOL_DEFS, ToolBox, ToolDef
+from nanotui.engine.agent.tool_defs import TOOL_DEFS, ToolDef
+from nanotui.engine.agent.tools import ToolBox
 from nanotui.engine.agent.transcript import AssistantMessage, Message, ToolCall, ToolResultMessage, UserMessage
 from nanotui.engine.errors import NanotuiError, ProviderError
 from nanotui.engine.events import (

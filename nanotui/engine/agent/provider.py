@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from nanotui.engine.agent.stream import StreamEvent
-from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.tool_defs import ToolDef
 from nanotui.engine.agent.transcript import Message
 from nanotui.engine.roster.spec import ModelSpec
 

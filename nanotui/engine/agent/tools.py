@@ -1,4 +1,5 @@
-"""The five file tools every model gets, with the seed system's names and parameters.
+"""The five file tools every model gets, run against an agent's workspace copy (their names,
+descriptions and schemas are declared in ``tool_defs.py``).
 
 Tool failures are results the model sees (``ok=False``), never exceptions: the run goes on,
 whatever string a model sends. Every read is capped at ``READ_CAP_BYTES`` and every write
@@ -19,66 +20,7 @@ from typing import Any
 from nanotui.engine.agent.beneath import Opened
 from nanotui.engine.agent.feedback import count_matches, no_match, several_matches
 from nanotui.engine.agent.sandbox import Sandbox, SandboxError, shown_path
-
-READ_CAP_BYTES = 512 * 1024
-WRITE_CAP_BYTES = 2 * 1024 * 1024
-WRITING_TOOLS = frozenset({"write_file", "edit_file"})
-
-
-@dataclass(frozen=True, slots=True)
-class ToolDef:
-    name: str
-    description: str
-    parameters: dict[str, Any]  # JSON schema of the arguments object
-
-
-def _schema(props: dict[str, str], required: list[str]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {name: {"type": "string", "description": desc} for name, desc in props.items()},
-        "required": required,
-        "additionalProperties": False,
-    }
-
-
-TOOL_DEFS: tuple[ToolDef, ...] = (
-    ToolDef(
-        "read_file",
-        f"Read a UTF-8 text file from the workspace. Returns at most {READ_CAP_BYTES} bytes.",
-        _schema({"file_path": "Path relative to the workspace root."}, ["file_path"]),
-    ),
-    ToolDef(
-        "list_directory",
-        "List a directory of the workspace, sorted, with each entry's type and size.",
-        _schema({"directory_path": "Path relative to the workspace root; defaults to the root."}, []),
-    ),
-    ToolDef(
-        "write_file",
-        "Create or overwrite a text file in the workspace; parent folders are created.",
-        _schema(
-            {"file_path": "Path relative to the workspace root.", "content": "The full new file content."},
-            ["file_path", "content"],
-        ),
-    ),
-    ToolDef(
-        "get_file_info",
-        "Return JSON metadata for a file or directory: type, size in bytes, modified time, line count.",
-        _schema({"file_path": "Path relative to the workspace root."}, ["file_path"]),
-    ),
-    ToolDef(
-        "edit_file",
-        "Replace old_str with new_str in a file. old_str must occur exactly once.",
-        _schema(
-            {
-                "file_path": "Path relative to the workspace root.",
-                "old_str": "Exact text to replace; must match exactly once.",
-                "new_str": "Replacement text.",
-            },
-            ["file_path", "old_str", "new_str"],
-        ),
-    ),
-)
-TOOL_NAMES = tuple(t.name for t in TOOL_DEFS)
+from nanotui.engine.agent.tool_defs import READ_CAP_BYTES, TOOL_DEFS, TOOL_NAMES, WRITE_CAP_BYTES, WRITING_TOOLS
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,7 +106,7 @@ def build_report(run: RunResult, verdict: Verdict | None = None, history: Advice
         data["file_diffs"] = dict(sorted(data["file_diffs"].items()))
         agents.append(data)
     this_run = advise([(run, grades)])
-    from nanotui.engine.agent.tools import TOOL_DEFS
+    from nanotui.engine.agent.tool_defs import TOOL_DEFS
 
     report: dict[str, Any] = {
         "format": REPORT_FORMAT,

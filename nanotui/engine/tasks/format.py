@@ -20,7 +20,7 @@ from nanotui.engine.tasks.checks.kinds import CHECK_KINDS
 from nanotui.engine.tasks.checks.spec import CheckSpec, Param
 from nanotui.engine.tasks.checks.compare import field_path
 from nanotui.engine.tasks.model import TASK_FILE_NAMES, VARIABLE_NAME, Task, substitute, variables_in
-from nanotui.engine.agent.tools import TOOL_NAMES
+from nanotui.engine.agent.tool_defs import TOOL_NAMES
 from nanotui.engine.files import MAX_DATA_BYTES, DataFileError, loads_toml
 
 FRONT_MATTER = "+++"

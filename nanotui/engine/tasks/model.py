@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nanotui.engine.agent.tools import TOOL_NAMES
+from nanotui.engine.agent.tool_defs import TOOL_NAMES
 from nanotui.engine.errors import ConfigError
 from nanotui.engine.tasks.checks.spec import CheckSpec
 

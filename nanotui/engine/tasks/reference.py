@@ -23,7 +23,8 @@ from nanotui.engine.files import DataFileError, loads_toml
 from nanotui.engine.results import AgentResult, CheckResult, ToolCallRecord
 from nanotui.engine.agent.sandbox import Sandbox
 from nanotui.engine.tasks.model import Task
-from nanotui.engine.agent.tools import TOOL_NAMES, ToolBox
+from nanotui.engine.agent.tool_defs import TOOL_NAMES
+from nanotui.engine.agent.tools import ToolBox
 
 REFERENCE_KEYS = ("answer", "turns", "calls")
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.tool_defs import ToolDef
 from nanotui.engine.results import AgentResult, RunResult
 from nanotui.engine.secrets import redact
 from nanotui.engine.verdict.grading import GRADES

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nanotui.engine.agent.stream import StreamEvent, StreamReasoning, StreamText, StreamToolCallDelta
-from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.tool_defs import ToolDef
 from nanotui.engine.agent.transcript import AssistantMessage, Message, ToolCall, ToolResultMessage, UserMessage
 
 ACTION_KEY = "action"

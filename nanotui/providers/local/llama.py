@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from nanotui.engine.agent.provider import Provider
 from nanotui.engine.agent.stream import StreamEvent, StreamTurnEnd
-from nanotui.engine.agent.tools import ToolDef
+from nanotui.engine.agent.tool_defs import ToolDef
 from nanotui.engine.agent.transcript import Message
 from nanotui.engine.errors import ConfigError, ProviderError
 from nanotui.engine.roster.spec import ModelSpec
