@@ -330,3 +330,16 @@ async def test_garbage_collection_is_back_on_after_the_first_frame(no_ollama) ->
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+async def test_keys_before_home_is_up_only_quit(no_ollama) -> None:
+    """Home goes up just after the app's mount; a screen opened before that (a key typed
+    during the start) would sit beneath it, so until then only quitting is allowed."""
+    app = NanotuiApp(roster=roster_without_local())
+    assert not app.home_up
+    assert not app.check_action("history", ()) and not app.check_action("command_palette", ())
+    assert app.check_action("quit", ())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.home_up and isinstance(app.screen, HomeScreen)
+        assert app.check_action("history", ())
