@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -64,7 +65,9 @@ class TaskTable(DataTable[Any]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.filter_text = ""
-        self.title_width = 40
+        # Until the first layout says how much room there is, titles are not cut: on a wide
+        # terminal the first fill is then the last (the cut changes nothing).
+        self.title_width = 10_000
 
     def on_resize(self) -> None:
         # Titles are cut to the room left by the other columns: never a sideways scrollbar.
@@ -143,6 +146,8 @@ class TaskPicker(Vertical):
         self._by_id = {t.id: t for t in self.tasks}
         self.border_title = "Tasks"
         self.marked: set[str] = set()
+        self._shown: list[Any] = []  # the tasks the table lists (the filter's matches)
+        self._filled_width = 0  # the title column's width at the last fill
 
     @property
     def marked_ids(self) -> list[str]:
@@ -198,7 +203,13 @@ class TaskPicker(Vertical):
 
     def on_task_table_resized(self, message: TaskTable.Resized) -> None:
         message.stop()
-        self._fill(self.table.filter_text)
+        if self._cut_width(self.table.title_width) != self._filled_width:
+            self._fill(self.table.filter_text)
+
+    def _cut_width(self, room: int) -> int:
+        """How wide the title column is with ``room`` for titles (the longest title shown, or
+        the room when that is narrower)."""
+        return min(room, max((cell_len(t.title) for t in self._shown), default=0))
 
     def on_task_table_filter_edited(self, message: TaskTable.FilterEdited) -> None:
         message.stop()
@@ -211,6 +222,8 @@ class TaskPicker(Vertical):
         table = self.table
         keep = table.highlighted_task_id
         shown = [t for t in self.tasks if not query or task_matches(t, query)]
+        self._shown = shown
+        self._filled_width = self._cut_width(table.title_width)
         titles = []
         for task in shown:
             title = Text(task.title)
