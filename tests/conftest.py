@@ -3,10 +3,8 @@ loopback protocol servers."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,35 +30,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     for var, sub in (("NANOTUI_CONFIG_DIR", "config"), ("NANOTUI_DATA_DIR", "data"),
                      ("NANOTUI_CACHE_DIR", "cache"), ("NANOTUI_STATE_DIR", "state")):
         monkeypatch.setenv(var, str(home / sub))
-
-
-async def home_up(pilot) -> None:
-    """Wait until the app has put Home up: it does so just after its mount (``NanotuiApp.on_mount``),
-    and a screen pushed before that would end up beneath Home."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while not pilot.app.home_up:
-        assert loop.time() < deadline, "Home never went up"
-        await pilot.pause(0.01)
-
-
-@pytest.fixture
-def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
-    """pytest-textual-snapshot's fixture, with ``run_before`` started once Home is up, as a
-    person's first key would be."""
-
-    def compare(app, *args, run_before=None, **kwargs) -> bool:
-        async def before(pilot) -> None:
-            if hasattr(pilot.app, "home_up"):
-                await home_up(pilot)
-            if run_before is not None:
-                result = run_before(pilot)
-                if inspect.isawaitable(result):
-                    await result
-
-        return snap_compare(app, *args, run_before=before, **kwargs)
-
-    return compare
 
 
 @pytest.fixture

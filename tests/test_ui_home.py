@@ -332,14 +332,23 @@ async def test_garbage_collection_is_back_on_after_the_first_frame(no_ollama) ->
         gc.unfreeze()
 
 
-async def test_keys_before_home_is_up_only_quit(no_ollama) -> None:
+async def test_a_screen_opened_before_home_is_up_goes_above_it(no_ollama, tmp_path: Path) -> None:
     """Home goes up just after the app's mount; a screen opened before that (a key typed
-    during the start) would sit beneath it, so until then only quitting is allowed."""
-    app = NanotuiApp(roster=roster_without_local())
-    assert not app.home_up
-    assert not app.check_action("history", ()) and not app.check_action("command_palette", ())
-    assert app.check_action("quit", ())
-    async with app.run_test(size=SIZE) as pilot:
+    during the start, a script) still opens above Home, not beneath it."""
+    from nanotui.engine.history.store import RunStore
+    from nanotui.ui.screens.history import HistoryScreen
+
+    app = NanotuiApp(roster=roster_without_local(), store=RunStore(tmp_path / "history.db"))
+    seen: list[list[type]] = []
+
+    async def early(pilot) -> None:  # auto_pilot starts as the app is ready, before Home is up
+        seen.append([type(s) for s in app.screen_stack[1:]])
+        app.action_history()
         await pilot.pause()
-        assert app.home_up and isinstance(app.screen, HomeScreen)
-        assert app.check_action("history", ())
+        seen.append([type(s) for s in app.screen_stack[1:]])
+        await pilot.press("escape")
+        seen.append([type(s) for s in app.screen_stack[1:]])
+        app.exit()
+
+    await app.run_async(headless=True, size=SIZE, auto_pilot=early)
+    assert seen == [[], [HomeScreen, HistoryScreen], [HomeScreen]]

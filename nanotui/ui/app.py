@@ -80,7 +80,7 @@ class NanotuiApp(App[None]):
         self.judging = Judging(self)
         self._agent_process: AgentProcess | None = None
         self._roster_specs: list[ModelSpec] = []
-        self.home_up = False  # Home is pushed just after the app's mount (on_mount says why)
+        self._home: Screen[None] | None = None  # Home, until it is pushed (on_mount says when)
         self._install_themes()
 
     # -- themes and settings -------------------------------------------------------------
@@ -135,11 +135,21 @@ class NanotuiApp(App[None]):
         # the frame dropped (Textual holds repaints until the app is mounted), then laid out
         # and drawn again; pushed after it, the first frame is drawn once (0.1-0.2 s sooner
         # on a 2-core Xeon).
-        self.call_later(self._open_home, HomeScreen(list(library.tasks), list(roster.entries.values())))
+        self._home = HomeScreen(list(library.tasks), list(roster.entries.values()))
+        self.call_later(self._open_home)
 
-    def _open_home(self, home: Screen[None]) -> None:
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        # A screen opened before Home went up (a key typed during the start, a test) goes
+        # above it, as it would have a moment later.
+        if self._home is not None and screen is not self._home:
+            self._open_home()
+        return super().push_screen(screen, *args, **kwargs)
+
+    def _open_home(self) -> None:
+        home, self._home = self._home, None
+        if home is None:
+            return  # already up: a screen opened first put it there
         self.push_screen(home)
-        self.home_up = True
         self.call_after_refresh(self._after_first_frame)
         if self._replay is not None:  # a replay needs no agents; a run from home starts its own
             self.replay_run(self._replay.run, self._replay.events, speed=self._replay.speed)
@@ -341,9 +351,6 @@ class NanotuiApp(App[None]):
 
     # -- actions -------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # A key typed before Home is up would open its screen beneath Home: only quitting.
-        return self.home_up or action in ("quit", "help_quit")
 
     def action_new_run(self) -> None:
         from nanotui.ui.screens.home import HomeScreen
