@@ -351,7 +351,6 @@ class NanotuiApp(App[None]):
 
     # -- actions -------------------------------------------------------------------------
 
-
     def action_new_run(self) -> None:
         from nanotui.ui.screens.home import HomeScreen
 
