@@ -133,8 +133,7 @@ class NanotuiApp(App[None]):
         self._roster_specs = list(roster.entries.values())
         # Home goes up after the app's mount: a screen pushed inside it is laid out, drawn and
         # the frame dropped (Textual holds repaints until the app is mounted), then laid out
-        # and drawn again; pushed after it, the first frame is drawn once (0.1-0.2 s sooner
-        # on a 2-core Xeon).
+        # and drawn again; pushed after it, it is drawn once.
         self._home = HomeScreen(list(library.tasks), list(roster.entries.values()))
         self.call_later(self._open_home)
 
