@@ -46,6 +46,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.loopback import ServerProcess
+from benchmarks.machine import process_cpu_s
 
 SIZE = (160, 48)
 KEYS = ("right", "down", "left", "up")
@@ -84,16 +85,6 @@ def _rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads), from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return 0.0
 
 
 class RssSampler(threading.Thread):
@@ -250,7 +241,7 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
                     raise SystemExit("agents did not start streaming within 60 s")
             streaming_from = time.perf_counter()
             cpu_from = time.process_time()
-            agent_cpu_from = _cpu_s(process.pid or 0)
+            agent_cpu_from = process_cpu_s(process.pid or 0, missing=0.0)
             i = 0
             while not arena.done:
                 key = KEYS[i % len(KEYS)]
@@ -267,7 +258,7 @@ async def bench(panes: int, seconds: float, rate: float, chars: int) -> dict[str
                 await asyncio.sleep(0.2)
             streamed_s = time.perf_counter() - streaming_from
             cpu_s = time.process_time() - cpu_from
-            agent_cpu_s = _cpu_s(process.pid or 0) - agent_cpu_from
+            agent_cpu_s = process_cpu_s(process.pid or 0, missing=0.0) - agent_cpu_from
             # full collections from here on (after a run the app takes one; a later one that
             # falls in a zoom shows as an outlier): (start, seconds)
             full_gcs: list[tuple[float, float]] = []

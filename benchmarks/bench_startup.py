@@ -48,7 +48,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.loopback import ServerProcess
-from benchmarks.machine import cpu_name
+from benchmarks.machine import cpu_name, process_cpu_s
 
 COLUMNS, ROWS = 160, 48
 TARGET_S = 0.8
@@ -125,16 +125,6 @@ def ladder_markers() -> list[str]:
     return [titles[0][:20], titles[-1][:20]]
 
 
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads) so far, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return float("nan")
-
-
 def command(code: Path | None) -> list[str]:
     """The installed entry point, or ``code``'s nanotui run with this Python."""
     if code is None:
@@ -177,7 +167,7 @@ def launch(exe: list[str], env: dict[str, str], markers: list[str]) -> tuple[flo
             text = ANSI.sub("", seen)
             if all(m in text for m in markers):
                 elapsed = time.perf_counter() - t0
-                cpu = cpu_s(proc.pid)
+                cpu = process_cpu_s(proc.pid)
                 break
             seen = seen[-200_000:]
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -26,3 +27,14 @@ def rss_mb() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def process_cpu_s(pid: int, missing: float = float("nan")) -> float:
+    """User + system CPU seconds a process (all its threads) has used so far, from /proc;
+    ``missing`` where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return missing

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from nanotui.engine.history.reader import RunSummary
     from nanotui.engine.history.store import RunStore
     from nanotui.engine.history.suites import SuiteSummary
+    from nanotui.engine.results import RunResult
 
 MODELS_WIDTH = 40
 NARROW_MODELS_WIDTH = 24
@@ -240,19 +241,24 @@ class HistoryScreen(Screen[None]):
         text.append(" · p: replay its first task" if row.suite is not None else " · p: replay", style="dim")
         detail.update(text)
 
-    def open_row(self, key: str) -> None:
+    def _load_run(self, run_id: str) -> RunResult | None:
+        """The stored run, or ``None`` with the reason shown."""
         from nanotui.engine.errors import NanotuiError
 
+        try:
+            return self.store.load_run(run_id)
+        except NanotuiError as exc:
+            self.notify(str(exc), severity="error")
+            return None
+
+    def open_row(self, key: str) -> None:
         row = self.rows.get(key)
         if row is not None and row.suite is not None:
             self.app.show_suite(row.suite.suite_id)  # type: ignore[attr-defined]
             return
-        try:
-            run = self.store.load_run(key)
-        except NanotuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.app.show_results(run, stored=True)  # type: ignore[attr-defined]
+        run = self._load_run(key)
+        if run is not None:
+            self.app.show_results(run, stored=True)  # type: ignore[attr-defined]
 
     def replay_row(self, key: str) -> None:
         """The run in the arena, replayed from its events; a suite's first task run (its
@@ -300,7 +306,6 @@ class HistoryScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
 
     def open_timeline(self, key: str) -> None:
-        from nanotui.engine.errors import NanotuiError
         from nanotui.ui.screens.timeline import TimelineScreen
 
         row = self.rows.get(key)
@@ -308,9 +313,6 @@ class HistoryScreen(Screen[None]):
             self.notify("t draws one run's timeline: open the suite with enter, then a task's results.",
                         severity="warning")
             return
-        try:
-            run = self.store.load_run(key)
-        except NanotuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.app.push_screen(TimelineScreen(run, verdict=self.store.latest_verdict(key)))
+        run = self._load_run(key)
+        if run is not None:
+            self.app.push_screen(TimelineScreen(run, verdict=self.store.latest_verdict(key)))
